@@ -1,0 +1,54 @@
+"""Message catalogue: every text a policy-staff member reads, in Chinese and English.
+
+Each module keeps its own messages next to the code that raises them and
+registers them here with :func:`register`; nothing else needs editing when a
+module adds a message.  Messages are ``str.format`` templates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Literal
+
+Lang = Literal["zh", "en"]
+LANGS: tuple[Lang, ...] = ("zh", "en")
+
+_CATALOGUE: dict[str, tuple[str, str]] = {}
+
+
+def register(messages: Mapping[str, tuple[str, str]]) -> None:
+    """Add ``{code: (zh, en)}`` messages; a code registered twice must not change."""
+    for code, texts in messages.items():
+        existing = _CATALOGUE.get(code)
+        if existing is not None and existing != texts:
+            raise ValueError(f"message code {code!r} registered twice with different text")
+        _CATALOGUE[code] = texts
+
+
+def text(code: str, lang: Lang = "zh", **params: object) -> str:
+    """Render message ``code`` in ``lang``; unknown codes fall back to the code itself."""
+    texts = _CATALOGUE.get(code)
+    if texts is None:
+        return f"{code} {params}" if params else code
+    template = texts[0] if lang == "zh" else texts[1]
+    try:
+        return template.format(**params)
+    except (KeyError, IndexError, ValueError):
+        return template
+
+
+def known_codes() -> list[str]:
+    """All registered message codes (for tests that keep both languages complete)."""
+    return sorted(_CATALOGUE)
+
+
+register(
+    {
+        "label.error": ("错误", "error"),
+        "label.warning": ("警告", "warning"),
+        "label.hint": ("建议", "hint"),
+        "hint.did_you_mean": ("您是否想写 `{name}`？", "did you mean `{name}`?"),
+        "hint.choices": ("可选值：{choices}", "expected one of: {choices}"),
+        "summary.errors": ("共 {count} 个错误", "{count} error(s)"),
+    }
+)

@@ -1,0 +1,149 @@
+"""Plugin metrics: the public API and the one registry.
+
+A metric is a :class:`Metric`: a name, a pydantic model for its ``with:``
+parameters, and a function that receives the whole population's columns for
+the period and returns one value per unit (``nan`` = missing).  Built-ins in
+``plugins/`` and third-party packages register the same way, through the
+entry point group ``kaohe.metrics``; each entry point names a ``Metric``.
+
+Example (a third-party package's ``pyproject.toml``)::
+
+    [project.entry-points."kaohe.metrics"]
+    per_judge = "my_package.metrics:PER_JUDGE"
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from typing import Any, Generic, TypeVar
+
+import numpy as np
+import numpy.typing as npt
+from pydantic import BaseModel
+
+from engine.errors import Problem, RulesetError
+
+FloatArray = npt.NDArray[np.float64]
+P = TypeVar("P", bound=BaseModel)
+
+ENTRY_POINT_GROUP = "kaohe.metrics"
+
+
+@dataclass(frozen=True)
+class MetricContext:
+    """What a metric sees: the population of one run.
+
+    ``columns`` maps every fact id and every indicator computed before this
+    metric to a float64 array (``nan`` = missing), aligned with ``units``.
+    ``history`` maps earlier periods (oldest first) to the same kind of
+    mapping, keyed by unit id, when the run has stored history.
+    """
+
+    units: Sequence[str]
+    categories: npt.NDArray[np.str_]
+    columns: Mapping[str, FloatArray]
+    period: str
+    parents: Sequence[str | None] = ()
+    history: Mapping[str, Mapping[str, Mapping[str, float]]] = field(default_factory=dict)
+
+    def column(self, name: str) -> FloatArray:
+        """The column ``name``; a ``KeyError`` names what exists."""
+        try:
+            return self.columns[name]
+        except KeyError:
+            raise KeyError(f"no column {name!r}; known: {', '.join(sorted(self.columns))}") from None
+
+
+@dataclass(frozen=True)
+class Metric(Generic[P]):
+    """A registered plugin metric.
+
+    ``inputs(params)`` lists the fact/indicator ids the metric reads, so the
+    loader can check they exist and order indicators correctly.
+    """
+
+    name: str
+    params: type[P]
+    compute: Callable[[MetricContext, P], FloatArray]
+    inputs: Callable[[P], Sequence[str]]
+    description: str = ""
+    description_zh: str = ""
+    uses_history: bool = False
+
+
+class _Registry:
+    """Name -> Metric, filled lazily from the entry points."""
+
+    def __init__(self) -> None:
+        self._metrics: dict[str, Metric[Any]] | None = None
+        self._load_errors: dict[str, str] = {}
+
+    def _load(self) -> dict[str, Metric[Any]]:
+        if self._metrics is None:
+            found: dict[str, Metric[Any]] = {}
+            for ep in entry_points(group=ENTRY_POINT_GROUP):
+                try:
+                    obj = ep.load()
+                except Exception as e:  # a broken third-party plugin must not stop kaohe
+                    self._load_errors[ep.name] = f"{type(e).__name__}: {e}"
+                    continue
+                if isinstance(obj, Metric):
+                    found.setdefault(ep.name, obj)
+                else:
+                    self._load_errors[ep.name] = f"entry point {ep.value} is not a kaohe Metric"
+            self._metrics = found
+        return self._metrics
+
+    def register(self, metric: Metric[Any]) -> None:
+        """Register a metric directly (tests, notebooks); entry points are the normal path."""
+        self._load()[metric.name] = metric
+
+    def unregister(self, name: str) -> None:
+        """Remove a metric registered with :meth:`register`."""
+        self._load().pop(name, None)
+
+    def get(self, name: str) -> Metric[Any] | None:
+        """The metric called ``name``, or ``None``."""
+        return self._load().get(name)
+
+    def names(self) -> list[str]:
+        """Names of all installed metrics, sorted."""
+        return sorted(self._load())
+
+    def all(self) -> list[Metric[Any]]:
+        """All installed metrics, sorted by name."""
+        metrics = self._load()
+        return [metrics[n] for n in sorted(metrics)]
+
+    @property
+    def load_errors(self) -> dict[str, str]:
+        """Entry points that failed to load, with the reason."""
+        self._load()
+        return dict(self._load_errors)
+
+
+registry = _Registry()
+
+
+def as_float_array(values: Sequence[float] | npt.ArrayLike, n: int, metric: str) -> FloatArray:
+    """Check a metric's result: one float per unit; raise a clear error otherwise."""
+    arr = np.asarray(values, dtype=np.float64)
+    if arr.shape != (n,):
+        raise RulesetError(
+            Problem("plugin.bad_result", {"metric": metric, "shape": str(arr.shape), "n": n})
+        )
+    return arr
+
+
+from engine.i18n import register as _register  # noqa: E402
+
+_register(
+    {
+        "plugin.bad_result": (
+            "插件指标 `{metric}` 返回了形状为 {shape} 的结果，应为每个单位一个值（{n} 个）",
+            "plugin metric `{metric}` returned shape {shape}; expected one value per unit ({n})",
+        ),
+    }
+)

@@ -1,0 +1,311 @@
+"""Pydantic models for ruleset format version 1 (the contract in DESIGN.md).
+
+These models describe one ruleset *file* after YAML parsing and after
+``extends`` has been merged.  They check shapes and types; cross-references
+(names resolve, weights add up, grades ordered, ...) are checked by
+``engine.ruleset.checks``.  ``kaohe schema`` prints the JSON Schema generated
+from :class:`RulesetModel`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Identifier = Annotated[str, Field(min_length=1, description="An id used in formulas (may be Chinese)")]
+Number = float | int
+
+
+class _Model(BaseModel):
+    # Unknown keys are collected as warnings by the loader (``--strict`` makes
+    # them errors), so the models themselves ignore them.
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True)
+
+
+class CategoryModel(_Model):
+    """An agency or position type (机构类别 / 岗位类别)."""
+
+    label: str = Field(description="What reports show, e.g. 民事审判庭")
+    description: str | None = None
+
+
+class FactModel(_Model):
+    """One input per unit and period."""
+
+    label: str
+    type: Literal["integer", "number", "boolean", "string"] = "number"
+    min: Number | None = None
+    max: Number | None = None
+    required: bool = True
+    default: Number | bool | str | None = None
+    unit: str | None = Field(default=None, description="Unit of measure shown in reports, e.g. 件")
+    description: str | None = None
+
+
+class LinearScore(_Model):
+    """``100 * clip((value - worst) / (best - worst), 0, 1)``."""
+
+    worst: Number
+    best: Number
+
+    @model_validator(mode="after")
+    def _distinct(self) -> LinearScore:
+        if self.worst == self.best:
+            raise ValueError("linear.worst and linear.best must differ")
+        return self
+
+
+class Band(_Model):
+    """One scoring band: the first band whose bounds hold gives its score."""
+
+    min: Number | None = None
+    max: Number | None = None
+    score: Number = Field(ge=0, le=100)
+
+
+class RankScore(_Model):
+    """Percentile of the value within the unit's category (or all units)."""
+
+    within: Literal["category", "all"] = "category"
+
+
+class TargetScore(_Model):
+    """Completion against a target: ``100 * clip(value / target, 0, 1)`` (inverted when lower is better)."""
+
+    value: Number
+
+
+class ScoreModel(_Model):
+    """Exactly one scoring method."""
+
+    linear: LinearScore | None = None
+    bands: list[Band] | None = None
+    rank: RankScore | None = None
+    target: TargetScore | None = None
+
+    @field_validator("rank", mode="before")
+    @classmethod
+    def _rank_shorthand(cls, v: Any) -> Any:
+        # ``rank: {}`` and ``rank: true`` both mean "percentile in category".
+        if v is True or v == {}:
+            return {}
+        return v
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> ScoreModel:
+        given = [k for k in ("linear", "bands", "rank", "target") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("score needs exactly one of linear, bands, rank, target")
+        return self
+
+    @property
+    def method(self) -> str:
+        """The name of the scoring method in use."""
+        for k in ("linear", "bands", "rank", "target"):
+            if getattr(self, k) is not None:
+                return k
+        raise AssertionError("validated score has a method")
+
+
+class LightsModel(_Model):
+    """Conditions for green and yellow; the first that holds wins, otherwise red."""
+
+    green: str | None = None
+    yellow: str | None = None
+
+
+class IndicatorModel(_Model):
+    """An indicator: a formula over facts (or a plugin metric), how to score it, lights."""
+
+    label: str
+    formula: str | None = None
+    metric: str | None = None
+    with_: dict[str, Any] | None = Field(default=None, alias="with")
+    better: Literal["higher", "lower"] = "higher"
+    score: ScoreModel | None = None
+    lights: LightsModel | None = None
+    on_missing: Literal["exclude", "zero", "error"] = "exclude"
+    unit: str | None = None
+    description: str | None = None
+
+    @field_validator("formula", mode="before")
+    @classmethod
+    def _formula_as_text(cls, v: Any) -> Any:
+        # ``formula: 1`` is a valid constant formula.
+        if isinstance(v, int | float) and not isinstance(v, bool):
+            return str(v)
+        return v
+
+    @model_validator(mode="after")
+    def _formula_xor_metric(self) -> IndicatorModel:
+        if (self.formula is None) == (self.metric is None):
+            raise ValueError("an indicator needs exactly one of formula or metric")
+        if self.with_ is not None and self.metric is None:
+            raise ValueError("`with` only applies to a plugin metric")
+        return self
+
+
+class AhpModel(_Model):
+    """Weights derived from a pairwise comparison matrix (AHP)."""
+
+    criteria: list[Identifier]
+    matrix: list[list[Number | str]]
+
+
+class AhpWeights(_Model):
+    """``{ahp: {criteria: [...], matrix: [[...]]}}`` in place of a weight table."""
+
+    ahp: AhpModel
+
+
+WeightTable = dict[Identifier, Number] | AhpWeights
+
+
+class EffectModel(_Model):
+    """What a rule does when it fires."""
+
+    add: Number | None = None
+    cap_grade: str | None = None
+    alert: str | None = None
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> EffectModel:
+        if all(getattr(self, k) is None for k in ("add", "cap_grade", "alert", "note")):
+            raise ValueError("then needs at least one of add, cap_grade, alert, note")
+        return self
+
+
+class RuleModel(_Model):
+    """A rule run by the rule engine after scoring."""
+
+    id: Identifier
+    label: str | None = None
+    when: str
+    then: EffectModel
+    description: str | None = None
+
+
+class GradeModel(_Model):
+    """A grade band; highest first, the last one has no ``min``."""
+
+    name: str
+    min: Number | None = None
+    quota: str | Number | None = Field(
+        default=None, description='Maximum share of units in scope: "20%" or 0.2'
+    )
+
+    @property
+    def quota_fraction(self) -> float | None:
+        """The quota as a fraction in 0..1 (``"20%"`` -> 0.2)."""
+        q = self.quota
+        if q is None:
+            return None
+        if isinstance(q, str):
+            s = q.strip()
+            return float(s[:-1]) / 100 if s.endswith("%") else float(s)
+        return float(q) / 100 if q > 1 else float(q)
+
+    @field_validator("quota")
+    @classmethod
+    def _quota_readable(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            s = v.strip()
+            try:
+                frac = float(s[:-1]) / 100 if s.endswith("%") else float(s)
+            except ValueError as e:
+                raise ValueError('quota must be a percentage such as "20%"') from e
+        elif v is None:
+            return v
+        else:
+            frac = float(v) / 100 if v > 1 else float(v)
+        if not 0 <= frac <= 1:
+            raise ValueError("quota must be between 0% and 100%")
+        return v
+
+
+class ExpectModel(_Model):
+    """What a test case expects; every key is optional."""
+
+    grade: str | None = None
+    score: Number | str | None = None
+    base_score: Number | str | None = None
+    points: Number | str | None = None
+    rank: int | None = None
+    lights: dict[str, str] | None = None
+    indicators: dict[str, Number | str | None] | None = None
+    fired: list[str] | None = None
+    alerts: list[str] | None = None
+    notes: list[str] | None = None
+
+
+class TestUnitModel(_Model):
+    """One unit of a population test case."""
+
+    unit: str
+    name: str | None = None
+    category: str
+    parent: str | None = None
+    facts: dict[str, Any] = Field(default_factory=dict)
+
+
+class TestCaseModel(_Model):
+    """An example written by policy staff; ``kaohe test`` runs it."""
+
+    __test__ = False  # not a pytest class
+
+    name: str
+    category: str | None = None
+    facts: dict[str, Any] | None = None
+    previous: dict[str, Any] | None = None
+    units: list[TestUnitModel] | None = None
+    expect: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _facts_xor_units(self) -> TestCaseModel:
+        if (self.facts is None) == (self.units is None):
+            raise ValueError("a test case needs exactly one of facts (one unit) or units (several)")
+        if self.facts is not None and self.category is None:
+            raise ValueError("a one-unit test case needs a category")
+        return self
+
+
+class EffectiveModel(_Model):
+    """The dates a ruleset version is in force (inclusive)."""
+
+    from_: dt.date | None = Field(default=None, alias="from")
+    to: dt.date | None = None
+
+
+class ReportOptions(_Model):
+    """Switches for reports."""
+
+    ranking: bool = True
+    template: str | None = None
+
+
+class RulesetModel(_Model):
+    """A whole ruleset, format version 1."""
+
+    kaohe: Literal[1] = Field(description="Format version")
+    id: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
+    name: str
+    description: str | None = None
+    extends: str | None = None
+    remove: list[Identifier] = Field(default_factory=list)
+    period: Literal["month", "quarter", "half", "year"]
+    effective: EffectiveModel | None = None
+    precision: int = Field(default=10, ge=0, le=15)
+    categories: dict[Identifier, CategoryModel]
+    facts: dict[Identifier, FactModel] = Field(default_factory=dict)
+    indicators: dict[Identifier, IndicatorModel]
+    weights: dict[Identifier, WeightTable] = Field(default_factory=dict)
+    rules: list[RuleModel] = Field(default_factory=list)
+    bonus_limit: Number | None = Field(default=None, ge=0)
+    grades: list[GradeModel] = Field(min_length=1)
+    tie_break: list[Identifier] = Field(default_factory=list)
+    quota_scope: Literal["category", "all", "parent"] = "category"
+    report: ReportOptions = Field(default_factory=ReportOptions)
+    tests: list[TestCaseModel] = Field(default_factory=list)
