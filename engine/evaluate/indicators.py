@@ -1,0 +1,133 @@
+"""Compute every indicator's value column: formulas (columnar) and plugin metrics."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from engine.errors import FactsError, Problem, RunError
+from engine.facts import FactTable
+from engine.i18n import register
+from engine.plugins import MetricContext, as_float_array, registry
+from engine.results import FloatArray
+from engine.ruleset.compiled import Ruleset
+
+from .numbers import round_to
+
+register(
+    {
+        "run.plugin_failed": (
+            "指标 `{indicator}` 的插件 `{metric}` 运行失败：{error}",
+            "plugin `{metric}` failed for indicator `{indicator}`: {error}",
+        ),
+        "run.plugin_missing": (
+            "指标 `{indicator}` 使用的插件 `{metric}` 未安装",
+            "plugin `{metric}` used by indicator `{indicator}` is not installed",
+        ),
+        "run.missing_value": (
+            "单位 {units} 缺少指标 `{indicator}`（{label}）的值，该指标设置为 on_missing: error",
+            "units {units} have no value for indicator `{indicator}` ({label}), which has on_missing: error",
+        ),
+    }
+)
+
+
+def fact_environment(facts: FactTable) -> dict[str, np.ndarray]:
+    """The columns formulas may read: numeric facts, string facts and ``category``."""
+    env: dict[str, np.ndarray] = dict(facts.numbers)
+    for name, col in facts.strings.items():
+        env[name] = np.asarray(col, dtype=object)
+    env["category"] = np.asarray(facts.categories, dtype=object)
+    return env
+
+
+def compute_indicators(
+    ruleset: Ruleset,
+    facts: FactTable,
+    env: dict[str, np.ndarray],
+    history: Mapping[str, Mapping[str, Mapping[str, float]]] | None = None,
+) -> dict[str, FloatArray]:
+    """Values of every indicator, in dependency order, rounded to the ruleset's precision.
+
+    Computed indicators are added to ``env`` so later formulas can read them.
+    """
+    precision = ruleset.model.precision
+    values: dict[str, FloatArray] = {}
+    for ind_id in ruleset.order:
+        indicator = ruleset.model.indicators[ind_id]
+        if indicator.metric is not None:
+            raw = _compute_metric(ruleset, facts, env, ind_id, indicator.metric, history)
+        else:
+            raw = _as_numbers(ruleset.formulas[ind_id].evaluate(env), len(facts))
+        col = round_to(raw, precision)
+        values[ind_id] = col
+        env[ind_id] = col
+    _check_required(ruleset, facts, values)
+    return values
+
+
+def _as_numbers(result: np.ndarray, n: int) -> FloatArray:
+    arr = np.asarray(result)
+    if arr.dtype == object:  # a string-valued formula has no numeric value
+        return np.full(n, np.nan)
+    out = np.asarray(arr, dtype=np.float64)
+    if out.shape != (n,):
+        out = np.broadcast_to(out, (n,)).copy()
+    out[~np.isfinite(out)] = np.nan  # inf from overflow is missing, like division by zero
+    return out
+
+
+def _compute_metric(
+    ruleset: Ruleset,
+    facts: FactTable,
+    env: Mapping[str, np.ndarray],
+    ind_id: str,
+    metric_name: str,
+    history: Mapping[str, Mapping[str, Mapping[str, float]]] | None,
+) -> FloatArray:
+    metric = registry.get(metric_name)
+    if metric is None:
+        raise RunError(Problem("run.plugin_missing", {"metric": metric_name, "indicator": ind_id}))
+    columns = {k: v for k, v in env.items() if v.dtype != object}
+    ctx = MetricContext(
+        units=facts.units,
+        categories=np.asarray(facts.categories, dtype=object),
+        columns=columns,
+        period=str(facts.period) if facts.period else "",
+        parents=facts.parents,
+        history=history or {},
+    )
+    try:
+        result = metric.compute(ctx, ruleset.metric_params[ind_id])
+        return as_float_array(result, len(facts), metric_name)
+    except Exception as e:  # a plugin's own bug must fail the run cleanly, naming it
+        raise RunError(
+            Problem(
+                "run.plugin_failed",
+                {"metric": metric_name, "indicator": ind_id, "error": f"{type(e).__name__}: {e}"},
+                ruleset.locate(f"indicators.{ind_id}.metric"),
+            )
+        ) from e
+
+
+def _check_required(ruleset: Ruleset, facts: FactTable, values: Mapping[str, FloatArray]) -> None:
+    problems = []
+    for ind_id, col in values.items():
+        indicator = ruleset.model.indicators[ind_id]
+        if indicator.on_missing != "error":
+            continue
+        missing = np.flatnonzero(np.isnan(col))
+        if len(missing):
+            shown = ", ".join(facts.units[i] for i in missing[:10])
+            if len(missing) > 10:
+                shown += f" … (+{len(missing) - 10})"
+            problems.append(
+                Problem(
+                    "run.missing_value",
+                    {"indicator": ind_id, "label": indicator.label, "units": shown},
+                    ruleset.locate(f"indicators.{ind_id}.on_missing"),
+                )
+            )
+    if problems:
+        raise FactsError(problems)
