@@ -1,0 +1,215 @@
+"""Commands that evaluate and read runs: test, run, explain, runs, report, demo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from engine.i18n import register, text
+
+from .app import DbOpt, JsonOpt, LangOpt, StrictOpt, app, lang_of, ruleset_files
+from .output import err, fmt, out, print_json, reported
+
+register(
+    {
+        "cli.test.pass": ("通过  {ruleset} · {name}", "PASS  {ruleset} · {name}"),
+        "cli.test.fail": ("失败  {ruleset} · {name}", "FAIL  {ruleset} · {name}"),
+        "cli.test.mismatch": ("    {key}{unit}：期望 {expected}，实际 {got}",
+                              "    {key}{unit}: expected {expected}, got {got}"),
+        "cli.test.summary": ("{passed} 个通过，{failed} 个失败", "{passed} passed, {failed} failed"),
+        "cli.test.unfired": ("{ruleset}：没有测试用例触发以下规则：{rules}",
+                             "{ruleset}: no test case makes these rules fire: {rules}"),
+        "cli.run.reused": ("相同的规则集与数据已运行过（运行 {id}），直接返回已存结果；用 --force 重新运行",
+                           "same ruleset and facts already ran (run {id}); returning the stored run. Use --force to re-run"),
+        "cli.run.done": ("运行 {id}：{ruleset} · {period} · {units} 个单位，已保存到 {db}",
+                         "run {id}: {ruleset} · {period} · {units} units, stored in {db}"),
+        "cli.report.written": ("报告已写入：{path}", "report written: {path}"),
+        "cli.demo.done": ("示例完成。用浏览器打开报告：{path}", "demo done. Open the report in a browser: {path}"),
+        "cli.col.unit": ("单位", "unit"), "cli.col.category": ("类别", "category"),
+        "cli.col.score": ("总分", "score"), "cli.col.grade": ("等次", "grade"),
+        "cli.col.rank": ("排名", "rank"), "cli.col.alerts": ("预警", "alerts"),
+        "cli.col.run": ("运行", "run"), "cli.col.ruleset": ("规则集", "ruleset"),
+        "cli.col.period": ("期间", "period"), "cli.col.units": ("单位数", "units"),
+        "cli.col.created": ("时间", "created"),
+        "cli.stage": ("正在计算…", "evaluating…"),
+    }
+)
+
+
+@app.command("test")
+def test_cmd(
+    rulesets: Annotated[list[Path], typer.Argument(help="ruleset files or folders")],
+    as_json: JsonOpt = False,
+    lang: LangOpt = "zh",
+) -> None:
+    """Run the `tests:` examples of rulesets; exit 1 on any failure."""
+    from engine.ruleset import load_ruleset
+    from engine.testing import run_tests, unfired_rules
+
+    lg = lang_of(lang)
+    passed = failed = 0
+    docs = []
+    with reported(lg, as_json):
+        for f in ruleset_files(rulesets):
+            rs = load_ruleset(f)
+            outcomes = run_tests(rs)
+            for o in outcomes:
+                passed += o.passed
+                failed += not o.passed
+                docs.append({"ruleset": o.ruleset, "name": o.name, "passed": o.passed, "error": o.error,
+                             "mismatches": [m.__dict__ for m in o.mismatches]})
+                if as_json:
+                    continue
+                key = "cli.test.pass" if o.passed else "cli.test.fail"
+                (out if o.passed else err).print(text(key, lg, ruleset=o.ruleset, name=o.name), markup=False)
+                if o.error:
+                    err.print("    " + o.error, markup=False)
+                for m in o.mismatches:
+                    err.print(text("cli.test.mismatch", lg, key=m.key, unit=f" [{m.unit}]" if m.unit else "",
+                                   expected=m.expected, got=m.got), markup=False)
+            missing = unfired_rules(rs, outcomes)
+            if missing and not as_json:
+                out.print(text("cli.test.unfired", lg, ruleset=rs.model.id, rules=", ".join(missing)), markup=False)
+    if as_json:
+        print_json({"passed": passed, "failed": failed, "cases": docs})
+    else:
+        out.print(text("cli.test.summary", lg, passed=passed, failed=failed), markup=False)
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command("run")
+def run_cmd(
+    ruleset: Annotated[Path, typer.Argument(help="ruleset file")],
+    facts: Annotated[Path, typer.Option("--facts", help="facts file: CSV, XLSX or JSON")],
+    period: Annotated[str | None, typer.Option("--period", help="e.g. 2025Q1")] = None,
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+    force: Annotated[bool, typer.Option("--force", help="re-run even if stored")] = False,
+    sheet: Annotated[str | None, typer.Option("--sheet", help="XLSX sheet name")] = None,
+    report: Annotated[Path | None, typer.Option("--report", help="also write an HTML report")] = None,
+    strict: StrictOpt = False,
+    lang: LangOpt = "zh",
+) -> None:
+    """Evaluate facts under a ruleset and store the run (exit 1 ruleset, 2 facts, 3 run failed)."""
+    from engine.run import run
+    from engine.store import database_url
+
+    lg = lang_of(lang)
+    with reported(lg, as_json):
+        if as_json or not err.is_terminal:
+            outcome = run(ruleset, facts, period=period, db=db, force=force, sheet=sheet, strict=strict)
+        else:
+            with err.status(text("cli.stage", lg)):
+                outcome = run(ruleset, facts, period=period, db=db, force=force, sheet=sheet, strict=strict)
+        if report is not None:
+            _write_report(outcome.info, outcome.units, report, lg, outcome.ruleset.region_dir)
+        if as_json:
+            print_json(outcome.as_json())
+            return
+        if outcome.reused:
+            err.print(text("cli.run.reused", lg, id=outcome.info.id), markup=False)
+        _print_units(outcome.units, lg)
+        out.print(text("cli.run.done", lg, id=outcome.info.id, ruleset=outcome.info.ruleset_id,
+                       period=outcome.info.period, units=outcome.info.units, db=database_url(db)), markup=False)
+        if report is not None:
+            out.print(text("cli.report.written", lg, path=report), markup=False)
+
+
+def _print_units(units: list, lg: str) -> None:  # type: ignore[type-arg]
+    table = Table(*(text(f"cli.col.{c}", lg) for c in ("unit", "category", "score", "grade", "rank", "alerts")))
+    for u in sorted(units, key=lambda u: (u.category, u.rank or 10**9, u.unit)):
+        table.add_row(f"{u.unit} {u.name}", u.category, fmt(u.score), u.grade or "—",
+                      str(u.rank or "—"), " ".join(u.alerts))
+    out.print(table)
+
+
+def _write_report(info, units, path: Path, lg, region_dir) -> None:  # type: ignore[no-untyped-def]
+    from engine.report import write_report
+
+    write_report(info, units, path, lang=lg, region_dir=region_dir)
+
+
+@app.command()
+def explain(
+    run_id: Annotated[str, typer.Argument(metavar="RUN", help="run id (a unique prefix is enough)")],
+    unit: Annotated[str, typer.Argument(help="unit id or name")],
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+    lang: LangOpt = "zh",
+) -> None:
+    """Explain every number one unit received in a stored run."""
+    from engine.explain import explain_unit, find_unit
+    from engine.store import Store
+
+    lg = lang_of(lang)
+    with reported(lg, as_json):
+        store = Store(db)
+        info = store.get_run(run_id)
+        u = find_unit(info, store.load_units(info.id), unit)
+        doc = explain_unit(info, u, store.load_facts(info.id, u.unit), lg)
+        if as_json:
+            print_json({k: v for k, v in doc.items() if k != "lines"})
+        else:
+            for line in doc["lines"]:
+                out.print(line, markup=False)
+
+
+@app.command()
+def runs(
+    db: DbOpt = None,
+    ruleset: Annotated[str | None, typer.Option("--ruleset", help="only this ruleset id")] = None,
+    limit: Annotated[int, typer.Option("--limit")] = 50,
+    as_json: JsonOpt = False,
+    lang: LangOpt = "zh",
+) -> None:
+    """List stored runs, newest first."""
+    from engine.store import Store
+
+    lg = lang_of(lang)
+    with reported(lg, as_json):
+        infos = Store(db).list_runs(ruleset, limit)
+        if as_json:
+            print_json({"runs": [i.as_json() for i in infos]})
+            return
+        table = Table(*(text(f"cli.col.{c}", lg) for c in ("run", "ruleset", "period", "units", "created")))
+        for i in infos:
+            table.add_row(i.id, i.ruleset_id, i.period, str(i.units), str(i.created_at)[:19])
+        out.print(table)
+
+
+@app.command()
+def report(
+    run_id: Annotated[str, typer.Argument(metavar="RUN")],
+    out_path: Annotated[Path, typer.Option("--out", help="HTML file to write")] = Path("report.html"),
+    db: DbOpt = None,
+    lang: LangOpt = "zh",
+) -> None:
+    """Render the HTML report of a stored run."""
+    from engine.store import Store
+
+    lg = lang_of(lang)
+    with reported(lg):
+        store = Store(db)
+        info = store.get_run(run_id)
+        region = Path(info.ruleset_path).parent if info.ruleset_path else None
+        _write_report(info, store.load_units(info.id), out_path, lg, region)
+        out.print(text("cli.report.written", lg, path=out_path), markup=False)
+
+
+@app.command()
+def demo(
+    db: DbOpt = None,
+    out_dir: Annotated[Path, typer.Option("--out", help="where to write the report")] = Path("reports"),
+    lang: LangOpt = "zh",
+) -> None:
+    """Evaluate the bundled example court over its four quarters and write an HTML report."""
+    from engine.demo import run_demo
+
+    lg = lang_of(lang)
+    with reported(lg):
+        path = run_demo(db=db, out_dir=out_dir, lang=lg, echo=lambda s: out.print(s, markup=False))
+        out.print(text("cli.demo.done", lg, path=path.resolve()), markup=False)

@@ -1,0 +1,80 @@
+"""Console output for the CLI: errors without tracebacks, tables, JSON."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, NoReturn
+
+import typer
+from rich.console import Console
+
+from engine.errors import KaoheError
+from engine.i18n import Lang, register, text
+
+register(
+    {
+        "cli.internal": (
+            "内部错误（这是 kaohe 的缺陷，请报告）：{error}",
+            "internal error (a bug in kaohe, please report it): {error}",
+        ),
+        "cli.debug_hint": (
+            "设置环境变量 KAOHE_DEBUG=1 可查看完整调用栈",
+            "set KAOHE_DEBUG=1 to see the full traceback",
+        ),
+        "cli.interrupted": ("已中断，未保存任何结果", "interrupted; nothing was stored"),
+    }
+)
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def print_json(doc: Any) -> None:
+    """One JSON document on stdout, UTF-8, stable key order as built."""
+    sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2, allow_nan=False) + "\n")
+    sys.stdout.flush()
+
+
+def fail(exc: KaoheError, lang: Lang, as_json: bool = False) -> NoReturn:
+    """Report a user error (stderr, or JSON on stdout) and exit with its code."""
+    if as_json:
+        print_json({"error": {"exit_code": exc.exit_code,
+                              "problems": [p.as_dict(lang) for p in exc.problems]}})
+    else:
+        err.print(exc.render(lang), markup=False)
+    raise typer.Exit(exc.exit_code)
+
+
+@contextmanager
+def reported(lang: Lang, as_json: bool = False) -> Iterator[None]:
+    """Turn every exception into a clear message and an exit code (never a traceback)."""
+    try:
+        yield
+    except typer.Exit:
+        raise
+    except KaoheError as e:
+        fail(e, lang, as_json)
+    except KeyboardInterrupt:
+        err.print(text("cli.interrupted", lang), markup=False)
+        raise typer.Exit(3) from None
+    except Exception as e:  # last resort: a bug, still no traceback unless asked
+        if os.environ.get("KAOHE_DEBUG"):
+            traceback.print_exc()
+        err.print(text("cli.internal", lang, error=f"{type(e).__name__}: {e}"), markup=False)
+        err.print(text("cli.debug_hint", lang), markup=False)
+        raise typer.Exit(3) from None
+
+
+def fmt(x: float | None, digits: int = 2) -> str:
+    """A number for display (stored values keep full precision)."""
+    if x is None:
+        return "—"
+    return f"{x:.{digits}f}"
+
+
+Command = Callable[..., Any]

@@ -1,0 +1,193 @@
+"""``kaohe explain``: every number of one unit, with the inputs that produced it.
+
+Works from the stored run alone (the run keeps the merged ruleset and the
+unit's facts), so a result can be explained after the ruleset file changed.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from engine.errors import Problem, RunError, did_you_mean
+from engine.expr import compile_expression
+from engine.i18n import Lang, register, text
+from engine.results import UnitResult
+from engine.ruleset.model import IndicatorModel, RulesetModel
+from engine.store import RunInfo
+
+register(
+    {
+        "explain.no_unit": ("运行 {run} 中没有单位 `{unit}`", "run {run} has no unit `{unit}`"),
+        "explain.header": ("{name}（{unit}）· {category} · {period} · 规则集 {ruleset}",
+                           "{name} ({unit}) · {category} · {period} · ruleset {ruleset}"),
+        "explain.indicator": ("指标 {label}（{id}）", "indicator {label} ({id})"),
+        "explain.formula": ("公式：{formula}", "formula: {formula}"),
+        "explain.metric": ("插件指标：{metric} {params}", "plugin metric: {metric} {params}"),
+        "explain.inputs": ("代入：{inputs}", "inputs: {inputs}"),
+        "explain.value": ("值 = {value}", "value = {value}"),
+        "explain.score": ("得分：{how} = {score}", "score: {how} = {score}"),
+        "explain.no_score": ("不计分", "not scored"),
+        "explain.light": ("亮灯：{light}（{why}）", "light: {light} ({why})"),
+        "explain.weight": ("权重 {weight}，贡献 {contribution} 分", "weight {weight}, contributes {contribution}"),
+        "explain.missing": ("无数据（on_missing: {mode}）", "no data (on_missing: {mode})"),
+        "explain.base": ("基础分 = Σ权重×得分 / Σ权重 = {num} / {den} = {base}",
+                         "base score = Σ weight×score / Σ weight = {num} / {den} = {base}"),
+        "explain.rule": ("规则 {label}（{id}）触发：{when}；取值 {values}；效果 {effects}",
+                         "rule {label} ({id}) fired: {when}; values {values}; effects {effects}"),
+        "explain.no_rules": ("没有规则触发", "no rule fired"),
+        "explain.points": ("加减分 = {points}{limit}", "points = {points}{limit}"),
+        "explain.limit": ("（加分上限 {limit}）", " (bonus limit {limit})"),
+        "explain.total": ("总分 = 基础分 {base} + 加减分 {points} = {score}",
+                          "score = base {base} + points {points} = {score}"),
+        "explain.band": ("等次：总分 {score} 落在「{grade}」档{min}", "grade: score {score} falls in band {grade}{min}"),
+        "explain.cap": ("规则限定最高为「{grade}」（一票否决）", "capped at {grade} by a rule (veto)"),
+        "explain.quota": ("「{grade}」名额已满，降为下一等次", "no quota place left in {grade}; moved down one grade"),
+        "explain.final": ("最终等次：{grade}；类别内排名 {rank}", "final grade: {grade}; rank in category {rank}"),
+        "light.green": ("绿灯", "green"),
+        "light.yellow": ("黄灯", "yellow"),
+        "light.red": ("红灯", "red"),
+        "light.none": ("无数据", "no data"),
+        "explain.first_match": ("满足 {colour} 条件 `{cond}`", "meets the {colour} condition `{cond}`"),
+        "explain.otherwise_red": ("不满足绿灯与黄灯条件", "meets neither the green nor the yellow condition"),
+    }
+)
+
+
+def _n(x: float | None) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "—"
+    return f"{x:.6g}" if abs(x) < 1e6 else f"{x:.2f}"
+
+
+def _score_how(ind: IndicatorModel, value: float | None) -> str:
+    spec = ind.score
+    assert spec is not None
+    v = _n(value)
+    if spec.linear is not None:
+        w, b = spec.linear.worst, spec.linear.best
+        return f"100 × clip(({v} − {_n(w)}) / ({_n(b)} − {_n(w)}), 0, 1)"
+    if spec.bands is not None:
+        for band in spec.bands:
+            lo = band.min is None or (value is not None and value >= band.min)
+            hi = band.max is None or (value is not None and value <= band.max)
+            if lo and hi:
+                bounds = " ".join(
+                    s for s in (f"≥ {_n(band.min)}" if band.min is not None else "",
+                                f"≤ {_n(band.max)}" if band.max is not None else "") if s
+                ) or "*"
+                return f"bands[{bounds}] → {_n(band.score)}"
+        return "bands → 0"
+    if spec.rank is not None:
+        return f"percentile({v}, within={spec.rank.within}, better={ind.better})"
+    assert spec.target is not None
+    t = _n(spec.target.value)
+    return f"100 × clip({v} / {t}, 0, 1)" if ind.better == "higher" else f"100 × clip({t} / {v}, 0, 1)"
+
+
+def _light_why(ind: IndicatorModel, light: str, lang: Lang) -> str:
+    if ind.lights is None or light == "none":
+        return text("light.none", lang)
+    if light in ("green", "yellow"):
+        cond = getattr(ind.lights, light)
+        return text("explain.first_match", lang, colour=text(f"light.{light}", lang), cond=cond)
+    return text("explain.otherwise_red", lang)
+
+
+def explain_unit(info: RunInfo, unit: UnitResult, facts: Mapping[str, Any], lang: Lang = "zh") -> dict[str, Any]:
+    """A structured explanation plus its lines of text in ``lang``."""
+    model = RulesetModel.model_validate(json.loads(info.ruleset_json))
+    lines: list[str] = []
+    cat_label = model.categories[unit.category].label if unit.category in model.categories else unit.category
+    lines.append(text("explain.header", lang, name=unit.name, unit=unit.unit, category=cat_label,
+                      period=info.period, ruleset=model.id))
+    env: dict[str, Any] = dict(facts)
+    for k, r in unit.indicators.items():
+        env[k] = r.value
+    num = den = 0.0
+    indicators = []
+    for ind_id, ind in model.indicators.items():
+        r = unit.indicators.get(ind_id)
+        if r is None:
+            continue
+        block = [text("explain.indicator", lang, label=ind.label, id=ind_id)]
+        inputs: dict[str, Any] = {}
+        if ind.formula is not None:
+            expr = compile_expression(ind.formula)
+            inputs = {n: env.get(n) for n in sorted(expr.names)}
+            block.append(text("explain.formula", lang, formula=ind.formula))
+            labels = {**{k: f.label for k, f in model.facts.items()},
+                      **{k: i.label for k, i in model.indicators.items()}}
+            block.append(text("explain.inputs", lang, inputs="，".join(
+                f"{labels.get(n, n)}({n}) = {_n(v) if not isinstance(v, str) else v}"
+                for n, v in inputs.items())))
+        else:
+            block.append(text("explain.metric", lang, metric=ind.metric, params=json.dumps(ind.with_ or {}, ensure_ascii=False)))
+        block.append(text("explain.value", lang, value=_n(r.value)) if r.value is not None
+                     else text("explain.missing", lang, mode=ind.on_missing))
+        if ind.score is not None and r.score is not None:
+            block.append(text("explain.score", lang, how=_score_how(ind, r.value), score=_n(r.score)))
+        elif ind.score is None:
+            block.append(text("explain.no_score", lang))
+        block.append(text("explain.light", lang, light=text(f"light.{r.light}", lang), why=_light_why(ind, r.light, lang)))
+        counted = ind.score is not None and r.weight > 0 and (
+            r.score is not None or ind.on_missing == "zero")
+        s = (r.score if r.score is not None else 0.0) if counted else 0.0
+        if counted:
+            num += r.weight * s
+            den += r.weight
+        indicators.append({"id": ind_id, "label": ind.label, "formula": ind.formula, "inputs": inputs,
+                           "value": r.value, "score": r.score, "light": r.light, "weight": r.weight,
+                           "counted": counted, "_score": s})
+        lines.append(block[0])
+        lines.extend("  " + b for b in block[1:])
+    for item in indicators:
+        contribution = item.pop("_score") * item["weight"] / den if item["counted"] and den else 0.0
+        item["contribution"] = contribution
+        lines.append("  " + text("explain.weight", lang, weight=_n(item["weight"]), contribution=_n(contribution))
+                     + f"  [{item['id']}]")
+    lines.append(text("explain.base", lang, num=_n(num), den=_n(den), base=_n(unit.base_score)))
+    rules = {r.id: r for r in model.rules}
+    fired = []
+    for f in unit.fired:
+        rule = rules.get(f.rule_id)
+        effects = rule.then.model_dump(exclude_none=True) if rule else {}
+        fired.append({"rule": f.rule_id, "values": dict(f.values), "effects": effects})
+        lines.append(text("explain.rule", lang, id=f.rule_id, label=(rule.label if rule and rule.label else f.rule_id),
+                          when=rule.when if rule else "?", values=json.dumps(dict(f.values), ensure_ascii=False),
+                          effects=json.dumps(effects, ensure_ascii=False)))
+    if not unit.fired:
+        lines.append(text("explain.no_rules", lang))
+    limit = text("explain.limit", lang, limit=_n(model.bonus_limit)) if model.bonus_limit is not None else ""
+    lines.append(text("explain.points", lang, points=_n(unit.points), limit=limit))
+    lines.append(text("explain.total", lang, base=_n(unit.base_score), points=_n(unit.points), score=_n(unit.score)))
+    grade_mins = {g.name: g.min for g in model.grades}
+    if unit.band_grade is not None:
+        gmin = grade_mins.get(unit.band_grade)
+        lines.append(text("explain.band", lang, score=_n(unit.score), grade=unit.band_grade,
+                          min=f" (≥ {_n(gmin)})" if gmin is not None else ""))
+    if unit.cap_grade is not None:
+        lines.append(text("explain.cap", lang, grade=unit.cap_grade))
+    if unit.quota_note:
+        lines.append(text("explain.quota", lang, grade=unit.quota_note))
+    lines.append(text("explain.final", lang, grade=unit.grade or "—", rank=unit.rank or "—"))
+    return {"run": info.id, "unit": unit.unit, "name": unit.name, "category": unit.category,
+            "period": info.period, "indicators": indicators, "base_score": unit.base_score,
+            "points": unit.points, "score": unit.score, "fired": fired, "band_grade": unit.band_grade,
+            "cap_grade": unit.cap_grade, "quota_note": unit.quota_note, "grade": unit.grade,
+            "rank": unit.rank, "alerts": unit.alerts, "notes": unit.notes, "facts": dict(facts),
+            "lines": lines}
+
+
+def find_unit(info: RunInfo, units: list[UnitResult], unit: str) -> UnitResult:
+    """The unit by id (or by exact name); a clear error with a suggestion otherwise."""
+    for u in units:
+        if u.unit == unit or u.name == unit:
+            return u
+    raise RunError(Problem("explain.no_unit", {"run": info.id, "unit": unit},
+                           hint=did_you_mean(unit, [u.unit for u in units])))
+
+
+__all__ = ["explain_unit", "find_unit"]

@@ -1,0 +1,122 @@
+"""One stored run: load ruleset and facts, evaluate, persist atomically.
+
+This is what ``kaohe run`` does; automated jobs may call :func:`run` directly.
+Re-running the same inputs returns the stored run unchanged (idempotent)
+unless ``force`` is given.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine import __version__
+from engine.evaluate import Timings, evaluate
+from engine.facts import FactTable, load_facts
+from engine.results import Evaluation, UnitResult
+from engine.ruleset import Ruleset, load_ruleset
+from engine.store import RunInfo, Store
+
+
+@dataclass
+class RunOutcome:
+    """A finished run: its stored record, its units, and whether it was re-used."""
+
+    info: RunInfo
+    units: list[UnitResult]
+    reused: bool
+    ruleset: Ruleset
+    evaluation: Evaluation | None = None
+
+    def as_json(self) -> dict[str, object]:
+        """DESIGN.md's ``--json`` document (byte-identical for the same inputs)."""
+        order = list(self.ruleset.model.indicators)
+        units = []
+        for u in self.units:
+            doc = u.as_json()
+            inds = doc["indicators"]
+            assert isinstance(inds, dict)
+            doc["indicators"] = {k: inds[k] for k in order if k in inds}
+            units.append(doc)
+        return {"run": self.info.as_json(), "units": units, "ties": self.info.ties}
+
+
+def ruleset_json(ruleset: Ruleset) -> str:
+    """The merged ruleset as canonical JSON (what the stored run keeps)."""
+    return json.dumps(
+        ruleset.model.model_dump(mode="json", by_alias=True, exclude_none=True),
+        ensure_ascii=False,
+        sort_keys=True,
+    )
+
+
+def facts_by_unit(facts: FactTable) -> list[dict[str, object]]:
+    """Each unit's input facts as stored for ``explain`` (missing as None)."""
+    rows: list[dict[str, object]] = []
+    for i in range(len(facts)):
+        row: dict[str, object] = {}
+        for name, col in facts.numbers.items():
+            v = float(col[i])
+            row[name] = None if v != v else v
+        for name, scol in facts.strings.items():
+            row[name] = scol[i]
+        rows.append(row)
+    return rows
+
+
+def run(
+    ruleset_path: str | Path,
+    facts_path: str | Path,
+    *,
+    period: str | None = None,
+    db: str | None = None,
+    force: bool = False,
+    sheet: str | None = None,
+    strict: bool = False,
+) -> RunOutcome:
+    """Evaluate ``facts_path`` under ``ruleset_path`` and store the run (see module doc)."""
+    timings = Timings()
+    started = dt.datetime.now(dt.UTC)
+    t = time.perf_counter()
+    ruleset = load_ruleset(ruleset_path, strict=strict)
+    t = timings.measure("load_ruleset", t)
+    model = ruleset.model
+    facts = load_facts(
+        facts_path, model.facts, model.categories,
+        period_kind=model.period, period=period, sheet=sheet,
+    )
+    t = timings.measure("load_facts", t)
+    period_text = str(facts.period) if facts.period is not None else (period or "")
+    store = Store(db)
+    existing = store.find_run(ruleset.sha256, facts.sha256, period_text)
+    if existing is not None and not force:
+        return RunOutcome(existing, store.load_units(existing.id), True, ruleset)
+
+    previous = (
+        store.previous_values(model.id, str(facts.period.previous()))
+        if facts.period is not None
+        else {}
+    )
+    evaluation = evaluate(ruleset, facts, previous=previous, timings=timings)
+    t = time.perf_counter()
+    info = RunInfo.new(
+        ruleset_id=model.id,
+        ruleset_name=model.name,
+        ruleset_sha256=ruleset.sha256,
+        facts_sha256=facts.sha256,
+        period=period_text,
+        units=len(facts),
+        ruleset_path=str(ruleset.path),
+        facts_path=str(Path(facts_path).resolve()),
+        ruleset_json=ruleset_json(ruleset),
+        ties=[tie.__dict__ | {"units": list(tie.units)} for tie in evaluation.ties],
+        timings=timings.stages,
+        kaohe_version=__version__,
+        created_at=started,
+    )
+    saved = store.save_run(info, evaluation, facts_by_unit(facts), force=force)
+    timings.measure("store", t)
+    return RunOutcome(saved, list(evaluation.iter_units()), False, ruleset, evaluation)
