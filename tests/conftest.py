@@ -1,0 +1,69 @@
+"""Shared fixtures: throw-away projects written into tmp_path, and the CLI runner."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class CliResult:
+    """What a CLI invocation returned."""
+
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> dict:  # type: ignore[type-arg]
+        return json.loads(self.stdout)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Callable[[dict[str, str]], Path]:
+    """Write ``{relative path: text}`` into tmp_path (dedented); return tmp_path."""
+
+    def write(files: dict[str, str]) -> Path:
+        for rel, content in files.items():
+            p = tmp_path / rel
+            p.parent.mkdir(parents=True, exist_ok=True)
+            p.write_text(textwrap.dedent(content).lstrip("\n"), encoding="utf-8")
+        return tmp_path
+
+    return write
+
+
+@pytest.fixture
+def kaohe(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., CliResult]:
+    """Run ``kaohe`` in-process (typer's runner) with the database in tmp_path."""
+    from engine.cli import app
+    from engine.cli import commands  # noqa: F401  (registers commands)
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("KAOHE_DB", f"sqlite:///{tmp_path / 'kaohe.db'}")
+    runner = CliRunner()
+
+    def invoke(*args: str) -> CliResult:
+        r = runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
+        return CliResult(r.exit_code, r.stdout, r.stderr)
+
+    return invoke
+
+
+def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> CliResult:
+    """Run the installed ``kaohe`` console script in a subprocess (the real thing)."""
+    exe = Path(sys.executable).parent / "kaohe"
+    full_env = {**os.environ, **(env or {})}
+    p = subprocess.run([str(exe), *map(str, args)], cwd=cwd, capture_output=True, text=True,
+                       env=full_env, check=False, timeout=300)
+    return CliResult(p.returncode, p.stdout, p.stderr)
