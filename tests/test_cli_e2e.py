@@ -1,0 +1,196 @@
+"""End to end through the CLI on a small court ruleset; every expected number by hand."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+MINI = """
+kaohe: 1
+id: mini-court
+name: 迷你法院
+period: quarter
+categories:
+  criminal: {label: 刑事审判庭}
+  civil: {label: 民事审判庭}
+facts:
+  received: {label: 收案数, type: integer, min: 0}
+  closed: {label: 结案数, type: integer, min: 0}
+  expert: {label: 专家评分, type: number, min: 0, max: 100}
+  integrity_violations: {label: 违纪违法件数, type: integer, min: 0, required: false, default: 0}
+  innovation_awards: {label: 改革创新奖项, type: integer, min: 0, required: false, default: 0}
+indicators:
+  closure_rate:
+    label: 结案率
+    formula: closed / received
+    score: {linear: {worst: 0.60, best: 0.95}}
+    lights: {green: "0.85 <= value <= 0.98", yellow: ">= 0.75"}
+  expert_score:
+    label: 专家评分
+    formula: expert
+    score: {linear: {worst: 60, best: 81}}
+    lights: {green: ">= 75", yellow: ">= 60"}
+weights:
+  default: {closure_rate: 60, expert_score: 40}
+  civil: {closure_rate: 70, expert_score: 30}
+rules:
+  - id: integrity_veto
+    label: 廉政一票否决
+    when: integrity_violations > 0
+    then: {cap_grade: 不称职, note: 发生违纪违法问题}
+  - id: red_twice
+    when: light.closure_rate == "red" and previous.light.closure_rate == "red"
+    then: {alert: 督办}
+  - id: innovation_bonus
+    when: innovation_awards >= 1
+    then: {add: 2}
+bonus_limit: 3
+grades:
+  - {name: 优秀, min: 90, quota: 20%}
+  - {name: 称职, min: 70}
+  - {name: 基本称职, min: 60}
+  - {name: 不称职}
+tie_break: [closure_rate]
+"""
+
+Q1 = """\
+unit,name,category,收案数,closed,expert,integrity_violations,改革创新奖项
+c01,刑一庭,criminal,100,95,81,0,1
+c02,刑二庭,刑事审判庭,100,99,81,0,0
+c03,刑三庭,criminal,100,70,72.6,,
+c04,刑四庭,criminal,100,90,75,1,0
+c05,刑五庭,criminal,100,88,78,0,0
+d01,民一庭,civil,100,96,60,0,0
+"""
+
+
+@pytest.fixture
+def court(project):
+    return project({"court/mini.yaml": MINI, "q1.csv": Q1,
+                    "q2.csv": Q1.replace("c03,刑三庭,criminal,100,70", "c03,刑三庭,criminal,100,71")})
+
+
+def units_by_id(doc):
+    return {u["unit"]: u for u in doc["units"]}
+
+
+def test_run_json_matches_hand_computation(court, kaohe):
+    r = kaohe("run", court / "court/mini.yaml", "--facts", court / "q1.csv", "--period", "2025Q1", "--json")
+    assert r.exit_code == 0, r.stderr
+    doc = r.json()
+    assert doc["run"]["ruleset"] == "mini-court" and doc["run"]["period"] == "2025Q1"
+    assert doc["run"]["units"] == 6 and doc["ties"] == []
+    u = units_by_id(doc)
+    # c01: closure 0.95 -> 100 (green), expert 81 -> 100; base 100; +2 bonus -> 102, 优秀
+    assert u["c01"]["base_score"] == 100 and u["c01"]["points"] == 2 and u["c01"]["score"] == 102
+    assert u["c01"]["grade"] == "优秀" and u["c01"]["rank"] == 1 and u["c01"]["fired"] == ["innovation_bonus"]
+    # c02: closure 0.99 -> score 100 but light yellow (above the green band); quota: 1 place of 5 -> 称职
+    assert u["c02"]["indicators"]["closure_rate"]["light"] == "yellow"
+    assert u["c02"]["score"] == 100 and u["c02"]["grade"] == "称职" and u["c02"]["rank"] == 2
+    # c03: closure 0.70 -> 100*0.1/0.35 = 28.5714285714, red; expert 72.6 -> exactly 60, yellow
+    ind = u["c03"]["indicators"]
+    assert ind["closure_rate"]["score"] == pytest.approx(28.5714285714, abs=1e-9)
+    assert ind["closure_rate"]["light"] == "red"
+    assert ind["expert_score"]["score"] == 60.0 and ind["expert_score"]["light"] == "yellow"
+    assert u["c03"]["base_score"] == pytest.approx(0.6 * 200 / 7 + 24, abs=1e-6)
+    assert u["c03"]["grade"] == "不称职" and u["c03"]["rank"] == 5
+    # c04: base 0.6*600/7 + 0.4*500/7 = 80 (称职) but vetoed -> 不称职
+    assert u["c04"]["base_score"] == pytest.approx(80, abs=1e-9)
+    assert u["c04"]["grade"] == "不称职" and u["c04"]["notes"] == ["发生违纪违法问题"]
+    assert u["c04"]["fired"] == ["integrity_veto"] and u["c04"]["rank"] == 4
+    # c05: 0.6*80 + 0.4*600/7 = 82.2857142857
+    assert u["c05"]["base_score"] == pytest.approx(48 + 240 / 7, abs=1e-6) and u["c05"]["grade"] == "称职"
+    # d01 (civil weights 70/30): 0.7*100 + 0.3*0 = 70 -> 称职 at the boundary
+    assert u["d01"]["base_score"] == 70 and u["d01"]["grade"] == "称职" and u["d01"]["rank"] == 1
+    assert u["d01"]["indicators"]["closure_rate"]["weight"] == 70
+
+
+def test_previous_period_feeds_red_twice_alert(court, kaohe):
+    assert kaohe("run", court / "court/mini.yaml", "--facts", court / "q1.csv", "--period", "2025Q1").exit_code == 0
+    r = kaohe("run", court / "court/mini.yaml", "--facts", court / "q2.csv", "--period", "2025Q2", "--json")
+    assert r.exit_code == 0, r.stderr
+    u = units_by_id(r.json())
+    assert u["c03"]["alerts"] == ["督办"] and "red_twice" in u["c03"]["fired"]
+    assert u["c05"]["alerts"] == []
+
+
+def test_rerun_is_idempotent_and_force_reruns(court, kaohe):
+    args = ("run", court / "court/mini.yaml", "--facts", court / "q1.csv", "--period", "2025Q1", "--json")
+    first, second = kaohe(*args), kaohe(*args)
+    assert first.stdout == second.stdout
+    assert kaohe(*args, "--force").stdout == first.stdout
+    runs = kaohe("runs", "--json").json()["runs"]
+    assert len(runs) == 1
+
+
+def test_row_order_does_not_change_results(court, kaohe, tmp_path):
+    lines = Q1.strip().splitlines()
+    shuffled = "\n".join([lines[0], *reversed(lines[1:])]) + "\n"
+    (tmp_path / "shuffled.csv").write_text(shuffled, encoding="utf-8")
+    a = kaohe("run", court / "court/mini.yaml", "--facts", court / "q1.csv", "--period", "2025Q1", "--json")
+    b = kaohe("run", court / "court/mini.yaml", "--facts", tmp_path / "shuffled.csv", "--period", "2025Q1",
+              "--json", "--db", f"sqlite:///{tmp_path / 'other.db'}")
+    assert a.json()["units"] == b.json()["units"]
+
+
+def test_explain_shows_every_number(court, kaohe):
+    run = kaohe("run", court / "court/mini.yaml", "--facts", court / "q1.csv", "--period", "2025Q1", "--json").json()
+    r = kaohe("explain", run["run"]["id"][:8], "c04")
+    assert r.exit_code == 0, r.stderr
+    for fragment in ("结案率", "closed / received", "0.9", "85.7143", "integrity_veto", "不称职", "80"):
+        assert fragment in r.stdout
+    en = kaohe("explain", run["run"]["id"], "c04", "--lang", "en")
+    assert "capped at 不称职" in en.stdout
+
+
+@pytest.mark.parametrize(
+    "edit, code, fragment",
+    [
+        (("closure_rate: 60, expert_score: 40", "closure_rate: 60, expert_score: 30"), 1, "mini.yaml:"),
+        (("formula: closed / received", "formula: __import__('os').system('touch pwned')"), 1, "mini.yaml:"),
+        (("formula: closed / received", "formula: clsoed / received"), 1, "closed"),
+        (("cap_grade: 不称职", "cap_grade: 不合格"), 1, "不称职"),
+    ],
+    ids=["weights-not-100", "import-injection", "typo-did-you-mean", "unknown-cap-grade"],
+)
+def test_bad_ruleset_exits_1_with_location(court, kaohe, edit, code, fragment):
+    path = court / "court/mini.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace(*edit), encoding="utf-8")
+    r = kaohe("run", path, "--facts", court / "q1.csv", "--period", "2025Q1")
+    assert r.exit_code == code
+    assert fragment in r.stderr and "Traceback" not in r.stderr + r.stdout
+    assert not (court / "pwned").exists()
+
+
+def test_bad_facts_exit_2_and_store_nothing(court, kaohe):
+    bad = Q1.replace("c02,刑二庭,刑事审判庭,100,99", "c02,刑二庭,刑事审判庭,100,九十九")
+    bad = bad.replace("d01,民一庭,civil", "d01,民一庭,family")
+    (court / "bad.csv").write_text(bad, encoding="utf-8")
+    r = kaohe("run", court / "court/mini.yaml", "--facts", court / "bad.csv", "--period", "2025Q1")
+    assert r.exit_code == 2
+    assert "bad.csv" in r.stderr and "九十九" in r.stderr and "family" in r.stderr
+    assert kaohe("runs", "--json").json()["runs"] == []
+
+
+def test_validate_and_english_errors(court, kaohe):
+    assert kaohe("validate", court / "court/mini.yaml").exit_code == 0
+    path = court / "court/mini.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("expert_score: 40", "expert_score: 30"), encoding="utf-8")
+    r = kaohe("validate", path, "--lang", "en")
+    assert r.exit_code == 1 and "100" in r.stderr
+
+
+def test_schema_is_json(kaohe):
+    r = kaohe("schema")
+    assert r.exit_code == 0 and "indicators" in json.loads(r.stdout)["properties"]
+
+
+def test_installed_console_script_runs(court):
+    from tests.conftest import run_cli
+
+    r = run_cli("run", "court/mini.yaml", "--facts", "q1.csv", "--period", "2025Q1", "--json",
+                "--db", f"sqlite:///{Path(court) / 'sub.db'}", cwd=court)
+    assert r.exit_code == 0, r.stderr
+    assert json.loads(r.stdout)["run"]["units"] == 6
