@@ -14,6 +14,26 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from engine.i18n import register
+
+register(
+    {
+        "model.linear_equal": ("linear 的 worst 与 best 不能相等", "linear.worst and linear.best must differ"),
+        "model.score_one": ("score 必须且只能写一种方法：linear、bands、rank、target 之一",
+                            "score needs exactly one of linear, bands, rank, target"),
+        "model.formula_xor_metric": ("指标必须且只能有 formula（公式）或 metric（插件）之一",
+                                     "an indicator needs exactly one of formula or metric"),
+        "model.with_needs_metric": ("`with` 只用于插件指标（metric）", "`with` only applies to a plugin metric"),
+        "model.effect_empty": ("then 至少需要 add、cap_grade、alert、note 之一",
+                               "then needs at least one of add, cap_grade, alert, note"),
+        "model.quota_format": ('quota 应写成百分比，如 "20%"', 'quota must be a percentage such as "20%"'),
+        "model.quota_range": ("quota 必须在 0% 到 100% 之间", "quota must be between 0% and 100%"),
+        "model.case_facts_xor_units": ("测试用例必须且只能有 facts（单个单位）或 units（多个单位）之一",
+                                       "a test case needs exactly one of facts (one unit) or units (several)"),
+        "model.case_needs_category": ("单个单位的测试用例需要 category", "a one-unit test case needs a category"),
+    }
+)
+
 Identifier = Annotated[str, Field(min_length=1, description="An id used in formulas (may be Chinese)")]
 Number = float | int
 
@@ -53,7 +73,7 @@ class LinearScore(_Model):
     @model_validator(mode="after")
     def _distinct(self) -> LinearScore:
         if self.worst == self.best:
-            raise ValueError("linear.worst and linear.best must differ")
+            raise ValueError("model.linear_equal")
         return self
 
 
@@ -97,7 +117,7 @@ class ScoreModel(_Model):
     def _exactly_one(self) -> ScoreModel:
         given = [k for k in ("linear", "bands", "rank", "target") if getattr(self, k) is not None]
         if len(given) != 1:
-            raise ValueError("score needs exactly one of linear, bands, rank, target")
+            raise ValueError("model.score_one")
         return self
 
     @property
@@ -141,9 +161,9 @@ class IndicatorModel(_Model):
     @model_validator(mode="after")
     def _formula_xor_metric(self) -> IndicatorModel:
         if (self.formula is None) == (self.metric is None):
-            raise ValueError("an indicator needs exactly one of formula or metric")
+            raise ValueError("model.formula_xor_metric")
         if self.with_ is not None and self.metric is None:
-            raise ValueError("`with` only applies to a plugin metric")
+            raise ValueError("model.with_needs_metric")
         return self
 
 
@@ -174,7 +194,7 @@ class EffectModel(_Model):
     @model_validator(mode="after")
     def _not_empty(self) -> EffectModel:
         if all(getattr(self, k) is None for k in ("add", "cap_grade", "alert", "note")):
-            raise ValueError("then needs at least one of add, cap_grade, alert, note")
+            raise ValueError("model.effect_empty")
         return self
 
 
@@ -216,13 +236,13 @@ class GradeModel(_Model):
             try:
                 frac = float(s[:-1]) / 100 if s.endswith("%") else float(s)
             except ValueError as e:
-                raise ValueError('quota must be a percentage such as "20%"') from e
+                raise ValueError("model.quota_format") from e
         elif v is None:
             return v
         else:
             frac = float(v) / 100 if v > 1 else float(v)
         if not 0 <= frac <= 1:
-            raise ValueError("quota must be between 0% and 100%")
+            raise ValueError("model.quota_range")
         return v
 
 
@@ -266,9 +286,9 @@ class TestCaseModel(_Model):
     @model_validator(mode="after")
     def _facts_xor_units(self) -> TestCaseModel:
         if (self.facts is None) == (self.units is None):
-            raise ValueError("a test case needs exactly one of facts (one unit) or units (several)")
+            raise ValueError("model.case_facts_xor_units")
         if self.facts is not None and self.category is None:
-            raise ValueError("a one-unit test case needs a category")
+            raise ValueError("model.case_needs_category")
         return self
 
 

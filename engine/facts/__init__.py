@@ -1,0 +1,44 @@
+"""Facts: one row per unit and period, read from CSV/XLSX/JSON and validated
+against the ruleset's ``facts:`` declarations (DESIGN.md, "Facts files")."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from engine.ruleset.model import CategoryModel, FactModel
+
+from .readers import RawTable, read_table, records_table
+from .table import FactTable, build_table
+
+__all__ = ["FactTable", "RawTable", "facts_from_records", "load_facts"]
+
+
+def load_facts(
+    path: str | Path,
+    facts: Mapping[str, FactModel],
+    categories: Mapping[str, CategoryModel],
+    *,
+    period_kind: str,
+    period: str | None = None,
+    sheet: str | None = None,
+) -> FactTable:
+    """Read and validate a facts file; raise :class:`engine.errors.FactsError` with every bad cell."""
+    raw = read_table(Path(path), sheet)
+    return build_table(raw, facts, categories, period_kind=period_kind, period=period)
+
+
+def facts_from_records(
+    records: Sequence[Mapping[str, Any]],
+    facts: Mapping[str, FactModel],
+    categories: Mapping[str, CategoryModel],
+    *,
+    period_kind: str,
+    source: str = "<records>",
+    period: str | None = None,
+) -> FactTable:
+    """Validate in-memory records (test cases, API callers) the same way as a file."""
+    raw = records_table([dict(r) for r in records], source)
+    return build_table(raw, facts, categories, period_kind=period_kind, period=period,
+                       require_period=False)

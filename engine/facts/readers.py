@@ -1,0 +1,157 @@
+"""Read a facts file into raw rows: CSV (UTF-8, BOM, GBK), XLSX, JSON.
+
+A reader returns :class:`RawTable`: the column headers and, for each data row,
+its 1-based line (CSV/XLSX row number, JSON list index + 1) and cells as
+read (text, numbers or ``None``).  Validation happens in ``engine.facts.table``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from engine.errors import FactsError, Location, Problem
+from engine.i18n import register
+
+register(
+    {
+        "facts.unreadable": ("无法读取事实数据文件：{error}", "cannot read the facts file: {error}"),
+        "facts.encoding": ("无法识别文件编码（已尝试 UTF-8 与 GBK）",
+                           "cannot decode the file (tried UTF-8 and GBK)"),
+        "facts.format": ("不支持的文件类型 `{suffix}`（支持 .csv .xlsx .json）",
+                         "unsupported file type `{suffix}` (use .csv, .xlsx or .json)"),
+        "facts.empty": ("文件中没有数据行", "the file has no data rows"),
+        "facts.json_shape": ("JSON 事实数据应为对象列表（每个单位一个对象）",
+                             "JSON facts must be a list of objects (one per unit)"),
+        "facts.json_syntax": ("JSON 语法错误：{error}", "JSON syntax error: {error}"),
+        "facts.sheet": ("工作簿中没有工作表 `{sheet}`（现有：{sheets}）",
+                        "no sheet `{sheet}` in the workbook (sheets: {sheets})"),
+        "facts.ragged": ("第 {line} 行有 {got} 列，表头有 {expected} 列",
+                         "row {line} has {got} cells; the header has {expected}"),
+    }
+)
+
+
+@dataclass
+class RawTable:
+    """Headers and rows exactly as read from the file."""
+
+    source: str
+    headers: list[str]
+    rows: list[tuple[int, list[Any]]]
+
+
+def read_table(path: Path, sheet: str | None = None) -> RawTable:
+    """Read ``path`` according to its suffix."""
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".csv", ".txt"):
+            return _read_csv(path)
+        if suffix in (".xlsx", ".xlsm"):
+            return _read_xlsx(path, sheet)
+        if suffix == ".json":
+            return _read_json(path)
+    except OSError as e:
+        raise FactsError(Problem("facts.unreadable", {"error": e.strerror or str(e)},
+                                 Location(str(path)))) from e
+    raise FactsError(Problem("facts.format", {"suffix": suffix or path.name}, Location(str(path))))
+
+
+def decode(data: bytes) -> str:
+    """UTF-8 (with or without BOM), else GBK/GB18030 (what Chinese Excel writes)."""
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise UnicodeDecodeError("utf-8", data, 0, 1, "undecodable")
+
+
+def _read_csv(path: Path) -> RawTable:
+    try:
+        content = decode(path.read_bytes())
+    except UnicodeDecodeError:
+        raise FactsError(Problem("facts.encoding", {}, Location(str(path)))) from None
+    reader = csv.reader(io.StringIO(content, newline=""))
+    rows: list[tuple[int, list[Any]]] = []
+    headers: list[str] | None = None
+    problems: list[Problem] = []
+    for record in reader:
+        line = reader.line_num
+        if not any(c.strip() for c in record):
+            continue
+        if headers is None:
+            headers = [h.strip() for h in record]
+            continue
+        if len(record) != len(headers):
+            problems.append(Problem("facts.ragged", {"line": line, "got": len(record),
+                                                     "expected": len(headers)},
+                                    Location(str(path), line)))
+            record = (record + [""] * len(headers))[: len(headers)]
+        rows.append((line, list(record)))
+    if problems:
+        raise FactsError(problems)
+    if headers is None:
+        raise FactsError(Problem("facts.empty", {}, Location(str(path))))
+    return RawTable(str(path), headers, rows)
+
+
+def _read_xlsx(path: Path, sheet: str | None) -> RawTable:
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except Exception as e:  # openpyxl raises many types for a broken workbook
+        raise FactsError(Problem("facts.unreadable", {"error": f"{type(e).__name__}: {e}"},
+                                 Location(str(path)))) from e
+    try:
+        if sheet is not None and sheet not in wb.sheetnames:
+            raise FactsError(Problem("facts.sheet", {"sheet": sheet, "sheets": ", ".join(wb.sheetnames)},
+                                     Location(str(path))))
+        ws = wb[sheet] if sheet is not None else wb.worksheets[0]
+        headers: list[str] | None = None
+        rows: list[tuple[int, list[Any]]] = []
+        for line, values in enumerate(ws.iter_rows(values_only=True), start=1):
+            cells = list(values)
+            if all(c is None or (isinstance(c, str) and not c.strip()) for c in cells):
+                continue
+            if headers is None:
+                headers = ["" if c is None else str(c).strip() for c in cells]
+                continue
+            cells = (cells + [None] * len(headers))[: len(headers)]
+            rows.append((line, cells))
+    finally:
+        wb.close()
+    if headers is None:
+        raise FactsError(Problem("facts.empty", {}, Location(str(path))))
+    return RawTable(str(path), headers, rows)
+
+
+def _read_json(path: Path) -> RawTable:
+    try:
+        data = json.loads(decode(path.read_bytes()))
+    except UnicodeDecodeError:
+        raise FactsError(Problem("facts.encoding", {}, Location(str(path)))) from None
+    except json.JSONDecodeError as e:
+        raise FactsError(Problem("facts.json_syntax", {"error": e.msg},
+                                 Location(str(path), e.lineno, e.colno))) from None
+    if isinstance(data, dict) and isinstance(data.get("units"), list):
+        data = data["units"]
+    if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
+        raise FactsError(Problem("facts.json_shape", {}, Location(str(path))))
+    return records_table(data, str(path))
+
+
+def records_table(records: list[dict[str, Any]], source: str) -> RawTable:
+    """A raw table from a list of mappings (JSON files, test cases, SQL rows)."""
+    headers: list[str] = []
+    for record in records:
+        for key in record:
+            if str(key) not in headers:
+                headers.append(str(key))
+    rows = [(i, [record.get(h) for h in headers]) for i, record in enumerate(records, start=1)]
+    return RawTable(source, headers, rows)

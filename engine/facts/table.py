@@ -1,0 +1,371 @@
+"""Validate raw rows against the ruleset's ``facts:`` and build the columnar FactTable.
+
+Every bad cell is collected (file, row, column, value, what was expected) and
+reported together.  Units are sorted by id, so the order of rows in the file
+never changes a result; the table's ``sha256`` is computed from the sorted,
+parsed content for the same reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from engine.errors import FactsError, Location, Problem, did_you_mean
+from engine.i18n import register
+from engine.period import EXAMPLES, Period, parse_period
+from engine.ruleset.model import CategoryModel, FactModel
+
+from .readers import RawTable
+
+RESERVED: dict[str, tuple[str, ...]] = {
+    "unit": ("unit", "单位编号", "单位代码"),
+    "name": ("name", "单位名称", "名称"),
+    "category": ("category", "类别", "单位类别"),
+    "period": ("period", "考核期", "期间"),
+    "parent": ("parent", "上级单位", "所属单位"),
+}
+MAX_REPORTED = 200
+
+register(
+    {
+        "facts.no_unit_column": ("缺少 `unit` 列（单位编号）", "the `unit` column (unit id) is missing"),
+        "facts.no_category_column": ("缺少 `category` 列（单位类别），规则集有多个类别",
+                                     "the `category` column is missing and the ruleset has several categories"),
+        "facts.missing_column": ("缺少必填事实 `{fact}`（{label}）的列",
+                                 "no column for the required fact `{fact}` ({label})"),
+        "facts.duplicate_column": ("列 `{header}` 与另一列都对应事实 `{fact}`",
+                                   "column `{header}` and another column both give fact `{fact}`"),
+        "facts.unknown_column": ("列 `{header}` 不是规则集声明的事实，已忽略",
+                                 "column `{header}` is not a fact the ruleset declares; ignored"),
+        "facts.empty_unit": ("单位编号为空", "the unit id is empty"),
+        "facts.duplicate_unit": ("单位 `{unit}` 重复出现（另见第 {other} 行）",
+                                 "unit `{unit}` appears twice (also row {other})"),
+        "facts.unknown_category": ("未知类别 `{value}`", "unknown category `{value}`"),
+        "facts.required": ("缺少必填事实 `{fact}`（{label}）的值", "no value for the required fact `{fact}` ({label})"),
+        "facts.not_integer": ("`{value}` 不是整数（{label} 需要整数）",
+                              "`{value}` is not an integer ({label} needs a whole number)"),
+        "facts.not_number": ("`{value}` 不是数字（{label} 需要数字，如 12 或 0.85）",
+                             "`{value}` is not a number ({label} needs a number such as 12 or 0.85)"),
+        "facts.not_boolean": ("`{value}` 不是是/否值（{label} 需要 是/否、true/false 或 1/0）",
+                              "`{value}` is not yes/no ({label} needs 是/否, true/false or 1/0)"),
+        "facts.below_min": ("`{value}` 小于最小值 {min}（{label}）", "`{value}` is below the minimum {min} ({label})"),
+        "facts.above_max": ("`{value}` 大于最大值 {max}（{label}）", "`{value}` is above the maximum {max} ({label})"),
+        "facts.bad_period": ("无法识别考核期 `{value}`（应为 {example} 这样的{kind}）",
+                             "cannot read period `{value}` (expected a {kind} like {example})"),
+        "facts.several_periods": ("文件包含多个考核期（{periods}），请用 --period 选择一个",
+                                  "the file holds several periods ({periods}); pick one with --period"),
+        "facts.period_not_found": ("文件中没有考核期 {period} 的数据（文件中有：{periods}）",
+                                   "no rows for period {period} (the file has: {periods})"),
+        "facts.no_period": ("未指定考核期：请在文件中加 `period` 列，或使用 --period",
+                            "no period: add a `period` column or pass --period"),
+        "facts.too_many": ("还有 {count} 个问题未列出", "{count} more problems not shown"),
+        "hint.category_keys": ("可用类别：{choices}", "categories: {choices}"),
+    }
+)
+
+_TRUE = {"1", "true", "yes", "y", "是", "有", "√", "t"}
+_FALSE = {"0", "false", "no", "n", "否", "无", "×", "f"}
+_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
+
+
+@dataclass
+class FactTable:
+    """One period's facts, columnar and sorted by unit id."""
+
+    units: list[str]
+    names: list[str]
+    categories: list[str]
+    parents: list[str | None]
+    period: Period | None
+    numbers: dict[str, np.ndarray]
+    strings: dict[str, list[str | None]]
+    source: str
+    sha256: str
+    warnings: list[Problem] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.units)
+
+
+@dataclass
+class _Context:
+    raw: RawTable
+    facts: Mapping[str, FactModel]
+    categories: Mapping[str, CategoryModel]
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+
+    def bad(self, code: str, line: int | None, col: int | None, path: str | None, hint: Any = None,
+            **params: object) -> None:
+        self.problems.append(Problem(code, dict(params), Location(self.raw.source, line, col, path), hint))
+
+
+def build_table(
+    raw: RawTable,
+    facts: Mapping[str, FactModel],
+    categories: Mapping[str, CategoryModel],
+    *,
+    period_kind: str,
+    period: str | None,
+    require_period: bool = True,
+) -> FactTable:
+    """Validate ``raw`` and return the table; raise :class:`FactsError` listing every problem."""
+    ctx = _Context(raw, facts, categories)
+    columns = _map_columns(ctx)
+    if ctx.problems:
+        _raise(ctx)
+    rows, chosen = _select_period(ctx, columns, period_kind, period, require_period)
+    if ctx.problems:
+        _raise(ctx)
+    table = _parse_rows(ctx, columns, rows)
+    if ctx.problems:
+        _raise(ctx)
+    table.period = chosen
+    table.warnings = ctx.warnings
+    return table
+
+
+def _raise(ctx: _Context) -> None:
+    problems = ctx.problems[:MAX_REPORTED]
+    if len(ctx.problems) > MAX_REPORTED:
+        problems.append(Problem("facts.too_many", {"count": len(ctx.problems) - MAX_REPORTED}))
+    raise FactsError(problems)
+
+
+def _normal(text: str) -> str:
+    return unicodedata.normalize("NFKC", str(text)).strip()
+
+
+def _map_columns(ctx: _Context) -> dict[str, int]:
+    """Column index by reserved name or fact id."""
+    by_name: dict[str, str] = {}
+    for key, aliases in RESERVED.items():
+        for alias in aliases:
+            by_name[alias.lower()] = key
+    for fid, fact in ctx.facts.items():
+        by_name.setdefault(_normal(fid).lower(), fid)
+        by_name.setdefault(_normal(fact.label).lower(), fid)
+    columns: dict[str, int] = {}
+    for col, header in enumerate(ctx.raw.headers):
+        target = by_name.get(_normal(header).lower())
+        if target is None:
+            if header:
+                ctx.warnings.append(Problem("facts.unknown_column", {"header": header},
+                                            Location(ctx.raw.source, 1, col + 1),
+                                            did_you_mean(header, list(ctx.facts)), severity="warning"))
+            continue
+        if target in columns:
+            ctx.bad("facts.duplicate_column", 1, col + 1, None, header=header, fact=target)
+            continue
+        columns[target] = col
+    if "unit" not in columns:
+        ctx.bad("facts.no_unit_column", 1, None, None)
+    if "category" not in columns and len(ctx.categories) > 1:
+        ctx.bad("facts.no_category_column", 1, None, None,
+                _category_hint(ctx.categories))
+    for fid, fact in ctx.facts.items():
+        if fid not in columns and fact.required and fact.default is None:
+            ctx.bad("facts.missing_column", 1, None, fid, did_you_mean(fact.label, ctx.raw.headers),
+                    fact=fid, label=fact.label)
+    return columns
+
+
+def _category_hint(categories: Mapping[str, CategoryModel]) -> Any:
+    from engine.errors import Hint
+
+    return Hint("hint.category_keys", {"choices": ", ".join(
+        f"{k} ({c.label})" for k, c in categories.items())})
+
+
+def _select_period(
+    ctx: _Context, columns: Mapping[str, int], kind: str, wanted: str | None, require: bool
+) -> tuple[list[tuple[int, list[Any]]], Period | None]:
+    rows = ctx.raw.rows
+    target: Period | None = None
+    if wanted is not None:
+        target = parse_period(wanted)
+        if target is None or target.kind != kind:
+            ctx.bad("facts.bad_period", None, None, "--period", value=wanted, kind=kind,
+                    example=EXAMPLES[kind])
+            return rows, None
+    if "period" not in columns:
+        if target is None and require:
+            ctx.bad("facts.no_period", None, None, None)
+        return rows, target
+    col = columns["period"]
+    by_period: dict[Period, list[tuple[int, list[Any]]]] = {}
+    for line, cells in rows:
+        value = cells[col]
+        p = parse_period(value) if value not in (None, "") else target
+        if p is None or p.kind != kind:
+            ctx.bad("facts.bad_period", line, col + 1, "period", value=value, kind=kind,
+                    example=EXAMPLES[kind])
+            continue
+        by_period.setdefault(p, []).append((line, cells))
+    if ctx.problems:
+        return rows, None
+    found = ", ".join(str(p) for p in sorted(by_period))
+    if target is not None:
+        if target not in by_period:
+            ctx.bad("facts.period_not_found", None, None, None, period=str(target), periods=found)
+            return rows, None
+        return by_period[target], target
+    if len(by_period) > 1:
+        ctx.bad("facts.several_periods", None, None, None, periods=found)
+        return rows, None
+    only = next(iter(by_period), None)
+    return rows, only
+
+
+def _parse_rows(ctx: _Context, columns: Mapping[str, int],
+                rows: Sequence[tuple[int, list[Any]]]) -> FactTable:
+    category_of = _category_lookup(ctx.categories)
+    default_category = next(iter(ctx.categories)) if len(ctx.categories) == 1 else None
+    seen: dict[str, int] = {}
+    parsed: list[tuple[str, str, str, str | None, dict[str, Any]]] = []
+    for line, cells in rows:
+        unit = _text(cells[columns["unit"]])
+        if not unit:
+            ctx.bad("facts.empty_unit", line, columns["unit"] + 1, "unit")
+            continue
+        if unit in seen:
+            ctx.bad("facts.duplicate_unit", line, columns["unit"] + 1, "unit", unit=unit, other=seen[unit])
+            continue
+        seen[unit] = line
+        name = _text(cells[columns["name"]]) if "name" in columns else ""
+        category = default_category
+        if "category" in columns:
+            raw_cat = _text(cells[columns["category"]])
+            category = category_of.get(_normal(raw_cat))
+            if category is None and not (raw_cat == "" and default_category):
+                hint = did_you_mean(raw_cat, list(ctx.categories)) or _category_hint(ctx.categories)
+                ctx.bad("facts.unknown_category", line, columns["category"] + 1, f"{unit}.category",
+                        hint, value=raw_cat)
+                continue
+            category = category or default_category
+        parent = _text(cells[columns["parent"]]) or None if "parent" in columns else None
+        values = {fid: _cell(ctx, fid, fact, cells, columns, line, unit) for fid, fact in ctx.facts.items()}
+        parsed.append((unit, name or unit, str(category), parent, values))
+    parsed.sort(key=lambda r: r[0])
+    return _columnar(ctx, parsed)
+
+
+def _category_lookup(categories: Mapping[str, CategoryModel]) -> dict[str, str]:
+    lookup: dict[str, str] = {}
+    for key, cat in categories.items():
+        lookup[_normal(key)] = key
+        lookup.setdefault(_normal(cat.label), key)
+    return lookup
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _cell(ctx: _Context, fid: str, fact: FactModel, cells: list[Any], columns: Mapping[str, int],
+          line: int, unit: str) -> Any:
+    col = columns.get(fid)
+    raw = cells[col] if col is not None else None
+    where = (line, None if col is None else col + 1, f"{unit}.{fid}")
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        if fact.default is not None:
+            return _coerce_default(fact)
+        if fact.required:
+            ctx.bad("facts.required", *where, fact=fid, label=fact.label)
+        return None
+    if fact.type == "string":
+        return _text(raw)
+    value = _parse_value(fact, raw)
+    if value is None:
+        code = {"integer": "facts.not_integer", "number": "facts.not_number"}.get(
+            fact.type, "facts.not_boolean")
+        ctx.bad(code, *where, value=_text(raw), label=f"{fact.label}（{fid}）")
+        return None
+    if fact.min is not None and value < fact.min:
+        ctx.bad("facts.below_min", *where, value=_text(raw), min=fact.min, label=fact.label)
+    elif fact.max is not None and value > fact.max:
+        ctx.bad("facts.above_max", *where, value=_text(raw), max=fact.max, label=fact.label)
+    return value
+
+
+def _coerce_default(fact: FactModel) -> Any:
+    d = fact.default
+    if fact.type == "string":
+        return str(d)
+    if isinstance(d, bool):
+        return 1.0 if d else 0.0
+    return float(d) if isinstance(d, int | float) else _parse_value(fact, d)
+
+
+def _parse_value(fact: FactModel, raw: Any) -> float | None:
+    if fact.type == "boolean":
+        if isinstance(raw, bool):
+            return 1.0 if raw else 0.0
+        s = _normal(_text(raw)).lower()
+        return 1.0 if s in _TRUE else 0.0 if s in _FALSE else None
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, int | float):
+        number: float | None = float(raw)
+    else:
+        number = _parse_number_text(_normal(raw))
+    if number is None or not math.isfinite(number):
+        return None
+    if fact.type == "integer" and not number.is_integer():
+        return None
+    return number
+
+
+def _parse_number_text(s: str) -> float | None:
+    if _THOUSANDS.match(s):
+        s = s.replace(",", "")
+    percent = s.endswith("%")
+    if percent:
+        s = s[:-1].strip()
+    try:
+        value = float(s)
+    except ValueError:
+        return None
+    if s.lower() in ("nan", "inf", "-inf", "+inf", "infinity", "-infinity"):
+        return None
+    return value / 100 if percent else value
+
+
+def _columnar(ctx: _Context, parsed: list[tuple[str, str, str, str | None, dict[str, Any]]]) -> FactTable:
+    numbers: dict[str, np.ndarray] = {}
+    strings: dict[str, list[str | None]] = {}
+    for fid, fact in ctx.facts.items():
+        if fact.type == "string":
+            strings[fid] = [r[4][fid] for r in parsed]
+        else:
+            numbers[fid] = np.array([np.nan if r[4][fid] is None else r[4][fid] for r in parsed],
+                                    dtype=np.float64)
+    digest = hashlib.sha256()
+    for unit, name, category, parent, values in parsed:
+        digest.update(json.dumps([unit, name, category, parent, [values[f] for f in sorted(values)]],
+                                 ensure_ascii=False, default=str).encode())
+        digest.update(b"\n")
+    return FactTable(
+        units=[r[0] for r in parsed],
+        names=[r[1] for r in parsed],
+        categories=[r[2] for r in parsed],
+        parents=[r[3] for r in parsed],
+        period=None,
+        numbers=numbers,
+        strings=strings,
+        source=ctx.raw.source,
+        sha256=digest.hexdigest(),
+    )

@@ -1,0 +1,309 @@
+"""The adapter to durable_rules: compile ``when`` conditions, run them per unit.
+
+durable_rules stays behind this module.  Each rule's condition becomes a
+durable_rules JSON condition over one fact per unit; facts are asserted into a
+private ``Host`` created for one run (no timer thread, no global registry) and
+retracted right after, so memory stays flat.  Missing values follow DESIGN.md:
+every name ``x`` a condition reads travels as a field plus a presence flag,
+and each comparison is guarded by that flag, so a comparison with a missing
+value is false — also under ``not`` (negation is pushed down to the leaves).
+
+What durable_rules cannot express (a function call, arithmetic on both sides
+of a comparison, ``**``, ``x if c else y``) is a load-time error that says to
+make the computation an indicator.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from durable import engine as durable_engine
+
+from engine.errors import Hint, Location, Problem, RulesetError, RunError
+from engine.expr import Expression, ExpressionError, compile_expression
+from engine.expr.nodes import BinOp, BoolOp, Call, Compare, IfExp, Name, Neg, Node, Not, Num, Str
+from engine.expr.trace import render
+from engine.i18n import register
+from engine.results import Firing
+
+register(
+    {
+        "rules.unsupported": ("规则条件中不能使用 {what}", "{what} cannot be used in a rule condition"),
+        "rules.left_side": ("`{text}` 是计算式：规则条件只能直接比较事实或指标（右边可以用 + - * /）",
+                            "`{text}` is a computation: a rule condition compares facts or indicators "
+                            "directly (the right-hand side may use + - * /)"),
+        "rules.constant": ("条件 `{text}` 不读取任何值，结果恒定", "condition `{text}` reads no value; it never changes"),
+        "hint.make_indicator": (
+            "把这部分计算定义为一个指标（indicators 中加 formula），再在条件中引用该指标",
+            "define the computation as an indicator (a formula under indicators) and use that indicator here",
+        ),
+        "rules.engine_failed": ("规则引擎运行失败（规则 {rule}）：{error}", "the rule engine failed (rule {rule}): {error}"),
+    }
+)
+
+_OPS = {"<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte", "!=": "$neq"}
+_FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
+_NEGATE = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "=="}
+_ARITH = {"+": "$add", "-": "$sub", "*": "$mul", "/": "$div"}
+_ALWAYS = "one"
+
+
+@dataclass(frozen=True)
+class RuleSource:
+    """A rule's id and ``when`` text, with where the text is (for errors)."""
+
+    id: str
+    when: str
+    location: Location | None = None
+
+
+@dataclass(frozen=True)
+class CompiledRule:
+    """One rule ready for durable_rules: its condition and the names it reads."""
+
+    id: str
+    expression: Expression
+    condition: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class CompiledRules:
+    """All rules of a ruleset and the field each name travels in."""
+
+    rules: tuple[CompiledRule, ...]
+    fields: Mapping[str, str]
+
+    def __len__(self) -> int:
+        return len(self.rules)
+
+
+class _Unsupported(Exception):
+    def __init__(self, code: str, node: Node, **params: object):
+        self.code, self.node, self.params = code, node, params
+
+
+def compile_rules(rules: Sequence[RuleSource], types: Mapping[str, str] | None = None) -> CompiledRules:
+    """Compile every ``when``; raise :class:`RulesetError` listing all that cannot be compiled."""
+    names = sorted({n for r in rules for n in _parse(r).names} if rules else set())
+    fields = {name: f"v{i}" for i, name in enumerate(names)}
+    compiled: list[CompiledRule] = []
+    problems: list[Problem] = []
+    for rule in rules:
+        expr = _parse(rule)
+        try:
+            cond = _Compiler(fields, types or {}).condition(expr.node)
+            compiled.append(CompiledRule(rule.id, expr, cond))
+        except _Unsupported as e:
+            loc = _shift(rule.location, e.node.offset)
+            problems.append(Problem(e.code, e.params, loc, Hint("hint.make_indicator")))
+    if problems:
+        raise RulesetError(problems)
+    return CompiledRules(tuple(compiled), fields)
+
+
+def _parse(rule: RuleSource) -> Expression:
+    try:
+        return compile_expression(rule.when)
+    except ExpressionError as e:
+        problems = [Problem(p.code, p.params, _shift(rule.location, e.offset), p.hint) for p in e.problems]
+        raise RulesetError(problems) from None
+
+
+def _shift(loc: Location | None, offset: int) -> Location | None:
+    if loc is None or loc.column is None:
+        return loc
+    return Location(loc.file, loc.line, loc.column + offset, loc.path)
+
+
+class _Compiler:
+    def __init__(self, fields: Mapping[str, str], types: Mapping[str, str]):
+        self.fields = fields
+        self.types = types
+
+    def condition(self, node: Node, negate: bool = False) -> dict[str, Any]:
+        if isinstance(node, Not):
+            return self.condition(node.operand, not negate)
+        if isinstance(node, BoolOp):
+            op = node.op if not negate else ("or" if node.op == "and" else "and")
+            parts = [self.condition(v, negate) for v in node.values]
+            return {"$and" if op == "and" else "$or": parts}
+        if isinstance(node, Compare):
+            pairs = [self.compare(op, a, b, negate)
+                     for op, a, b in zip(node.ops, node.operands, node.operands[1:], strict=False)]
+            if len(pairs) == 1:
+                return pairs[0]
+            return {"$or" if negate else "$and": pairs}
+        if isinstance(node, Name):
+            zero: Node = Str("", node.offset) if self.types.get(node.id) == "string" else Num(0.0, node.offset)
+            return self.compare("!=", node, zero, negate)
+        if isinstance(node, Num | Str):
+            truth = bool(node.value) != negate
+            return {_ALWAYS: 1 if truth else 0}
+        raise self.unsupported(node)
+
+    def unsupported(self, node: Node) -> _Unsupported:
+        what = {Call: "函数调用 / a function call", IfExp: "if … else", BinOp: "计算式 / arithmetic",
+                Neg: "负号 / unary minus"}.get(type(node), type(node).__name__)
+        if isinstance(node, Call):
+            what = f"{node.func}(…)"
+        return _Unsupported("rules.unsupported", node, what=what)
+
+    def compare(self, op: str, left: Node, right: Node, negate: bool) -> dict[str, Any]:
+        if not isinstance(left, Name) and isinstance(right, Name):
+            left, right, op = right, left, _FLIP[op]
+        if not isinstance(left, Name):
+            if isinstance(left, Num | Str) and isinstance(right, Num | Str):
+                raise _Unsupported("rules.constant", left, text=f"{left.value} {op} {right.value}")
+            raise _Unsupported("rules.left_side", left, text=render(left))
+        if negate:
+            op = _NEGATE[op]
+        guards = self.presence(left) + self.presence_of(right)
+        rhs = self.value(right)
+        field = self.fields[left.id]
+        test = {field: rhs} if op == "==" else {_OPS[op]: {field: rhs}}
+        if not negate:
+            return {"$and": [*guards, test]}
+        missing = [{k: 0 for k in g} for g in guards if _is_presence(g)]
+        nonzero = [g for g in guards if not _is_presence(g)]
+        # not (a op b) holds when a value is missing, or when the negated comparison holds
+        # (a zero divisor makes the original comparison false, so its negation true)
+        zero_div = [{next(iter(g["$neq"])): 0} for g in nonzero]
+        return {"$or": [*missing, *zero_div, test]}
+
+    def presence(self, name: Name) -> list[dict[str, Any]]:
+        return [{self.fields[name.id] + "_ok": 1}]
+
+    def presence_of(self, node: Node) -> list[dict[str, Any]]:
+        if isinstance(node, Name):
+            return self.presence(node)
+        if isinstance(node, BinOp):
+            guards = self.presence_of(node.left) + self.presence_of(node.right)
+            if node.op == "/":
+                if not isinstance(node.right, Name | Num):
+                    raise self.unsupported(node)
+                if isinstance(node.right, Name):
+                    guards.append({"$neq": {self.fields[node.right.id]: 0}})
+            return guards
+        if isinstance(node, Neg):
+            return self.presence_of(node.operand)
+        return []
+
+    def value(self, node: Node) -> Any:
+        if isinstance(node, Num):
+            return int(node.value) if node.value.is_integer() and abs(node.value) < 2**53 else node.value
+        if isinstance(node, Str):
+            return node.value
+        if isinstance(node, Name):
+            return {"$m": self.fields[node.id]}
+        if isinstance(node, BinOp) and node.op in _ARITH:
+            if node.op == "/" and isinstance(node.right, Num) and node.right.value == 0:
+                raise self.unsupported(node)
+            return {_ARITH[node.op]: {"$l": self.value(node.left), "$r": self.value(node.right)}}
+        if isinstance(node, Neg):
+            return {"$mul": {"$l": -1, "$r": self.value(node.operand)}}
+        raise self.unsupported(node)
+
+
+def _is_presence(guard: dict[str, Any]) -> bool:
+    return len(guard) == 1 and next(iter(guard)).endswith("_ok")
+
+
+class _PrivateHost(durable_engine.Host):  # type: ignore[misc]
+    """A Host with no background timer thread: a run drives it synchronously."""
+
+    def _run(self) -> None:
+        return None
+
+
+_counter = itertools.count()
+
+
+def run_rules(
+    compiled: CompiledRules,
+    records: Sequence[Mapping[str, Any]],
+    key: str = "unit",
+) -> dict[str, list[Firing]]:
+    """Assert each record as a fact; return the rules that fired per unit, in rule order."""
+    if not compiled.rules or not records:
+        return {}
+    hits: set[tuple[int, str]] = set()
+
+    def action_for(index: int) -> Any:
+        def action(c: Any) -> None:
+            hits.add((index, c.m[key]))
+        return action
+
+    name = f"kaohe_{next(_counter)}"
+    definition = {
+        name: {
+            f"r{i}": {"all": [{"m": rule.condition}], "run": action_for(i)}
+            for i, rule in enumerate(compiled.rules)
+        }
+    }
+    host = _PrivateHost()
+    try:
+        host.set_rulesets(definition)
+        _assert_all(host, name, compiled, records, key)
+    except (durable_engine.MessageNotHandledException, RunError):
+        raise
+    except Exception as e:  # translate the engine's own failures at the boundary
+        rule = ", ".join(r.id for r in compiled.rules)
+        raise RunError(Problem("rules.engine_failed", {"rule": rule, "error": f"{type(e).__name__}: {e}"})) from e
+    finally:
+        _release(host, name)
+    return _firings(compiled, records, key, hits)
+
+
+def _assert_all(host: Any, name: str, compiled: CompiledRules, records: Sequence[Mapping[str, Any]],
+                key: str) -> None:
+    for seq, record in enumerate(records, start=1):
+        fact: dict[str, Any] = {"id": seq, key: record[key], _ALWAYS: 1}
+        for field_name, field in compiled.fields.items():
+            value = record.get(field_name)
+            present = value is not None and not (isinstance(value, float) and math.isnan(value))
+            fact[field + "_ok"] = 1 if present else 0
+            fact[field] = value if present else 0
+        try:
+            host.assert_fact(name, fact)
+        except durable_engine.MessageNotHandledException:
+            pass
+        host.retract_fact(name, fact)
+
+
+def _release(host: Any, name: str) -> None:
+    try:
+        ruleset = host._ruleset_directory.get(name)
+        if ruleset is not None:
+            import durable_rules_engine
+
+            durable_rules_engine.delete_ruleset(ruleset._handle)
+    except Exception:  # freeing is best effort; the host is garbage either way
+        return
+
+
+def _firings(compiled: CompiledRules, records: Sequence[Mapping[str, Any]], key: str,
+             hits: set[tuple[int, str]]) -> dict[str, list[Firing]]:
+    by_unit = {r[key]: r for r in records}
+    out: dict[str, list[Firing]] = {}
+    for index, unit in sorted(hits, key=lambda h: (str(h[1]), h[0])):
+        rule = compiled.rules[index]
+        record = by_unit[unit]
+        values = {n: _plain(record.get(n)) for n in sorted(rule.expression.names)}
+        out.setdefault(unit, []).append(Firing(rule.id, values))
+    return out
+
+
+def _plain(value: Any) -> float | str | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return value if isinstance(value, str) else float(value)
+
+
+def condition_json(rule: CompiledRule) -> str:
+    """The durable_rules condition of ``rule`` as JSON (for docs and debugging)."""
+    return json.dumps(rule.condition, ensure_ascii=False, sort_keys=True)

@@ -1,0 +1,287 @@
+"""Stage 3b: cross-references — weights, grades, rules, tie-break and test cases.
+
+Each check appends :class:`Problem` records (all are reported together);
+the loader raises once at the end.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any
+
+from engine.errors import Hint, Problem, did_you_mean
+from engine.expr import compile_expression, walk
+from engine.expr.nodes import Compare, Name, Str
+from engine.i18n import register
+from engine.results import LIGHTS
+
+from .extends import SourceMap
+from .formulas import expr_location, name_types
+from .model import AhpWeights, RulesetModel
+
+WEIGHT_TOTAL = 100.0
+TOLERANCE = 1e-6
+DEFAULT = "default"
+
+register(
+    {
+        "check.weights_sum": ("类别 `{category}` 的权重合计为 {total}，应为 100",
+                              "the weights of `{category}` add up to {total}, not 100"),
+        "check.weights_unknown_category": ("weights 中的 `{name}` 不是类别（也不是 default）",
+                                           "`{name}` under weights is not a category (nor default)"),
+        "check.weights_unknown_indicator": ("权重表中的 `{name}` 不是指标", "`{name}` in a weight table is not an indicator"),
+        "check.weights_unscored": ("指标 `{name}` 没有 score，不能有权重", "indicator `{name}` has no score, so it cannot be weighted"),
+        "check.weights_negative": ("权重不能为负数", "a weight cannot be negative"),
+        "check.weights_missing": ("类别 `{category}` 没有权重表，也没有 default",
+                                  "category `{category}` has no weight table and there is no default"),
+        "check.ahp_shape": ("AHP 判断矩阵应为 {n}×{n}（与 criteria 个数相同）",
+                            "the AHP matrix must be {n}×{n} (one row and column per criterion)"),
+        "check.ahp_value": ("AHP 判断矩阵有误：{detail}", "bad AHP matrix: {detail}"),
+        "check.ahp_cr": ("AHP 一致性比率 CR = {cr}，应小于 0.1；最不一致的判断是 {a} 对 {b}（{value}，按权重应约为 {implied}）",
+                         "AHP consistency ratio CR = {cr}, must be below 0.1; the most inconsistent judgement is "
+                         "{a} vs {b} ({value}; the weights imply about {implied})"),
+        "check.grades_last_min": ("最后一个等级不应有 min（它接住其余所有单位）",
+                                  "the last grade must not have a min (it takes every remaining unit)"),
+        "check.grades_min_missing": ("除最后一个外，每个等级都需要 min", "every grade but the last needs a min"),
+        "check.grades_order": ("等级应从高到低排列：`{name}` 的 min（{min}）应小于上一等级的 min（{prev}）",
+                               "grades go highest first: the min of `{name}` ({min}) must be below the previous one ({prev})"),
+        "check.grades_duplicate": ("等级名称 `{name}` 重复", "grade name `{name}` appears twice"),
+        "check.rule_duplicate": ("规则 id `{id}` 重复", "rule id `{id}` appears twice"),
+        "check.cap_grade": ("cap_grade 中的 `{name}` 不是已定义的等级", "`{name}` in cap_grade is not a grade"),
+        "check.bad_literal": ("`{name}` 不可能等于 `{value}`", "`{name}` can never equal `{value}`"),
+        "check.tie_break": ("tie_break 中的 `{name}` 不是指标", "`{name}` in tie_break is not an indicator"),
+        "check.test_category": ("测试用例的类别 `{name}` 不存在", "test case category `{name}` does not exist"),
+        "check.test_fact": ("测试用例中的 `{name}` 不是事实", "`{name}` in a test case is not a fact"),
+        "check.test_indicator": ("测试用例期望中的 `{name}` 不是指标", "`{name}` in a test expectation is not an indicator"),
+        "check.test_rule": ("测试用例期望中的 `{name}` 不是规则 id", "`{name}` in a test expectation is not a rule id"),
+        "check.test_grade": ("测试用例期望的等级 `{name}` 不存在", "the expected grade `{name}` does not exist"),
+        "check.test_light": ("`{name}` 不是灯色（green、yellow、red、none）", "`{name}` is not a light (green, yellow, red, none)"),
+    }
+)
+
+
+def fmt(x: float) -> str:
+    """A number as people write it."""
+    return str(int(x)) if float(x).is_integer() else f"{x:.6g}"
+
+
+def resolve_weights(model: RulesetModel, smap: SourceMap, problems: list[Problem]) -> dict[str, dict[str, float]]:
+    """Each category's weight table (own, else ``default``), AHP resolved, totals checked."""
+    scored = {iid for iid, ind in model.indicators.items() if ind.score is not None}
+    tables: dict[str, dict[str, float]] = {}
+    for key, table in model.weights.items():
+        path = ("weights", key)
+        if key != DEFAULT and key not in model.categories:
+            problems.append(Problem("check.weights_unknown_category", {"name": key}, smap.locate(path, key=True),
+                                    did_you_mean(key, [*model.categories, DEFAULT])))
+            continue
+        if isinstance(table, AhpWeights):
+            resolved = _ahp_table(table, path, model, smap, problems)
+        else:
+            resolved = _plain_table(dict(table), path, model, scored, smap, problems)
+        if resolved is not None:
+            tables[key] = resolved
+    out: dict[str, dict[str, float]] = {}
+    for cat in model.categories:
+        table = tables.get(cat, tables.get(DEFAULT))
+        if table is None:
+            if scored and cat not in model.weights and DEFAULT not in model.weights:
+                problems.append(Problem("check.weights_missing", {"category": cat},
+                                        smap.locate(("weights",)) if model.weights else smap.locate(("categories", cat))))
+            continue
+        out[cat] = table
+    return out
+
+
+def _plain_table(table: dict[str, Any], path: tuple[str, ...], model: RulesetModel, scored: set[str],
+                 smap: SourceMap, problems: list[Problem]) -> dict[str, float] | None:
+    ok = True
+    for name, w in table.items():
+        if name not in model.indicators:
+            problems.append(Problem("check.weights_unknown_indicator", {"name": name},
+                                    smap.locate((*path, name), key=True), did_you_mean(name, scored)))
+            ok = False
+        elif name not in scored:
+            problems.append(Problem("check.weights_unscored", {"name": name}, smap.locate((*path, name), key=True)))
+            ok = False
+        if float(w) < 0:
+            problems.append(Problem("check.weights_negative", {}, smap.locate((*path, name))))
+            ok = False
+    total = sum(Fraction(str(float(w))) for w in table.values())
+    if ok and abs(float(total) - WEIGHT_TOTAL) > TOLERANCE:
+        problems.append(Problem("check.weights_sum", {"category": path[1], "total": fmt(float(total))},
+                                smap.locate(path)))
+        ok = False
+    return {k: float(v) for k, v in table.items()} if ok else None
+
+
+def _ahp_table(table: AhpWeights, path: tuple[str, ...], model: RulesetModel, smap: SourceMap,
+               problems: list[Problem]) -> dict[str, float] | None:
+    from plugins.ahp_core import ahp
+
+    spec = table.ahp
+    n = len(spec.criteria)
+    for i, name in enumerate(spec.criteria):
+        if name not in model.indicators:
+            problems.append(Problem("check.weights_unknown_indicator", {"name": name},
+                                    smap.locate((*path, "ahp", "criteria", i)), did_you_mean(name, model.indicators)))
+            return None
+    if len(spec.matrix) != n or any(len(row) != n for row in spec.matrix):
+        problems.append(Problem("check.ahp_shape", {"n": n}, smap.locate((*path, "ahp", "matrix"))))
+        return None
+    try:
+        result = ahp([list(row) for row in spec.matrix])
+    except ValueError as e:
+        problems.append(Problem("check.ahp_value", {"detail": str(e)}, smap.locate((*path, "ahp", "matrix"))))
+        return None
+    if result.cr >= 0.1:
+        i, j = result.worst
+        problems.append(Problem("check.ahp_cr", {
+            "cr": f"{result.cr:.4f}", "a": spec.criteria[i], "b": spec.criteria[j],
+            "value": str(spec.matrix[i][j]), "implied": f"{result.weights[i] / result.weights[j]:.2f}",
+        }, smap.locate((*path, "ahp", "matrix", i, j))))
+        return None
+    return {name: float(w) * WEIGHT_TOTAL for name, w in zip(spec.criteria, result.weights, strict=True)}
+
+
+def check_grades(model: RulesetModel, smap: SourceMap, problems: list[Problem]) -> None:
+    """Grades: unique names, highest first, every but the last with a min."""
+    seen: set[str] = set()
+    prev: float | None = None
+    last = len(model.grades) - 1
+    for i, g in enumerate(model.grades):
+        path = ("grades", i)
+        if g.name in seen:
+            problems.append(Problem("check.grades_duplicate", {"name": g.name}, smap.locate((*path, "name"))))
+        seen.add(g.name)
+        if i == last and g.min is not None and last > 0:
+            problems.append(Problem("check.grades_last_min", {}, smap.locate((*path, "min"))))
+        if i < last and g.min is None:
+            problems.append(Problem("check.grades_min_missing", {}, smap.locate(path)))
+        if g.min is not None:
+            if prev is not None and g.min >= prev:
+                problems.append(Problem("check.grades_order", {"name": g.name, "min": fmt(g.min), "prev": fmt(prev)},
+                                        smap.locate((*path, "min"))))
+            prev = float(g.min)
+
+
+def rule_types(model: RulesetModel) -> dict[str, str]:
+    """Every name a rule condition may read, with its type."""
+    types = name_types(model)
+    types["base_score"] = "number"
+    for iid in model.indicators:
+        types[f"score.{iid}"] = "number"
+        types[f"light.{iid}"] = "string"
+        types[f"previous.{iid}"] = "number"
+        types[f"previous.score.{iid}"] = "number"
+        types[f"previous.light.{iid}"] = "string"
+    for fid, f in model.facts.items():
+        types.setdefault(f"previous.{fid}", "string" if f.type == "string" else "number")
+    for name in ("score", "base_score", "points", "rank"):
+        types[f"previous.{name}"] = "number"
+    types["previous.grade"] = "string"
+    types["previous.category"] = "string"
+    return types
+
+
+def allowed_values(model: RulesetModel) -> dict[str, set[str]]:
+    """String names whose values come from a closed set (lights, categories, grades)."""
+    out: dict[str, set[str]] = {"category": set(model.categories), "previous.category": set(model.categories)}
+    for iid in model.indicators:
+        out[f"light.{iid}"] = set(LIGHTS)
+        out[f"previous.light.{iid}"] = set(LIGHTS)
+    out["previous.grade"] = {g.name for g in model.grades}
+    return out
+
+
+def check_rules(model: RulesetModel, smap: SourceMap, problems: list[Problem]) -> bool:
+    """Rule ids unique, names resolve, literals possible, cap_grade known. True when all parse."""
+    types = rule_types(model)
+    closed = allowed_values(model)
+    grades = [g.name for g in model.grades]
+    ids: set[str] = set()
+    ok = True
+    for i, rule in enumerate(model.rules):
+        path = ("rules", i)
+        if rule.id in ids:
+            problems.append(Problem("check.rule_duplicate", {"id": rule.id}, smap.locate((*path, "id"))))
+        ids.add(rule.id)
+        if rule.then.cap_grade is not None and rule.then.cap_grade not in grades:
+            problems.append(Problem("check.cap_grade", {"name": rule.then.cap_grade},
+                                    smap.locate((*path, "then", "cap_grade")), did_you_mean(rule.then.cap_grade, grades)))
+        try:
+            expr = compile_expression(rule.when)
+        except Exception:
+            ok = False  # reported with its column by the rule compiler
+            continue
+        for node in walk(expr.node):
+            if isinstance(node, Name) and node.id not in types:
+                problems.append(Problem("check.unknown_name", {"name": node.id},
+                                        expr_location(smap, (*path, "when"), node.offset),
+                                        did_you_mean(node.id, types)))
+                ok = False
+            if isinstance(node, Compare):
+                _check_literals(node, closed, smap, (*path, "when"), problems)
+    return ok
+
+
+def _check_literals(node: Compare, closed: dict[str, set[str]], smap: SourceMap, path: tuple[str | int, ...],
+                    problems: list[Problem]) -> None:
+    ops = node.operands
+    for a, b in zip(ops, ops[1:], strict=False):
+        for name, lit in ((a, b), (b, a)):
+            if isinstance(name, Name) and isinstance(lit, Str) and name.id in closed:
+                if lit.value not in closed[name.id]:
+                    problems.append(Problem("check.bad_literal", {"name": name.id, "value": lit.value},
+                                            expr_location(smap, path, lit.offset),
+                                            did_you_mean(lit.value, closed[name.id])))
+
+
+def check_tie_break(model: RulesetModel, smap: SourceMap, problems: list[Problem]) -> None:
+    for i, name in enumerate(model.tie_break):
+        if name not in model.indicators:
+            problems.append(Problem("check.tie_break", {"name": name}, smap.locate(("tie_break", i)),
+                                    did_you_mean(name, model.indicators)))
+
+
+def check_tests(model: RulesetModel, smap: SourceMap, problems: list[Problem]) -> None:
+    """Test cases refer to categories, facts, indicators, rules and grades that exist."""
+    grades = {g.name for g in model.grades}
+    rule_ids = {r.id for r in model.rules}
+    for i, case in enumerate(model.tests):
+        path = ("tests", i)
+        units = [(case.category, case.facts or {}, (*path,))] if case.facts is not None else [
+            (u.category, u.facts, (*path, "units", j)) for j, u in enumerate(case.units or [])]
+        for category, facts, upath in units:
+            if category is not None and category not in model.categories and category not in {
+                    c.label for c in model.categories.values()}:
+                problems.append(Problem("check.test_category", {"name": category}, smap.locate((*upath, "category")),
+                                        did_you_mean(str(category), model.categories)))
+            for name in facts:
+                if name not in model.facts and name not in {f.label for f in model.facts.values()}:
+                    problems.append(Problem("check.test_fact", {"name": name}, smap.locate((*upath, "facts", name), key=True),
+                                            did_you_mean(name, model.facts)))
+        expects = [case.expect] if case.facts is not None else list(case.expect.values())
+        for expect in expects:
+            if isinstance(expect, dict):
+                _check_expect(expect, model, grades, rule_ids, smap, (*path, "expect"), problems)
+
+
+def _check_expect(expect: dict[str, Any], model: RulesetModel, grades: set[str], rule_ids: set[str],
+                  smap: SourceMap, path: tuple[str | int, ...], problems: list[Problem]) -> None:
+    for key in ("lights", "indicators"):
+        for name, value in (expect.get(key) or {}).items():
+            if name not in model.indicators:
+                problems.append(Problem("check.test_indicator", {"name": name}, smap.locate((*path, key, name), key=True),
+                                        did_you_mean(name, model.indicators)))
+            elif key == "lights" and value not in LIGHTS:
+                problems.append(Problem("check.test_light", {"name": value}, smap.locate((*path, key, name)),
+                                        did_you_mean(str(value), LIGHTS)))
+    for j, rid in enumerate(expect.get("fired") or []):
+        if rid not in rule_ids:
+            problems.append(Problem("check.test_rule", {"name": rid}, smap.locate((*path, "fired", j)),
+                                    did_you_mean(str(rid), rule_ids)))
+    grade = expect.get("grade")
+    if grade is not None and grade not in grades:
+        problems.append(Problem("check.test_grade", {"name": grade}, smap.locate((*path, "grade")),
+                                did_you_mean(str(grade), grades) or Hint("hint.choices", {"choices": ", ".join(grades)})))

@@ -1,0 +1,234 @@
+"""Stage 3a: indicators — formulas, lights and plugin metrics — and their order.
+
+Every formula is parsed when the ruleset loads; names must resolve to facts,
+earlier-or-later indicators or ``category``; a formula that depends on itself
+(directly or through others) is an error naming the cycle.  Plugin parameters
+are validated with the plugin's own model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from graphlib import CycleError, TopologicalSorter
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from engine.errors import Hint, Location, Problem, did_you_mean
+from engine.expr import Expression, ExpressionError, compile_condition, compile_expression, infer_type
+from engine.i18n import register
+from engine.plugins import registry
+
+from .extends import SourceMap
+from .model import RulesetModel
+
+register(
+    {
+        "check.unknown_name": ("未知名称 `{name}`", "unknown name `{name}`"),
+        "check.cycle": ("指标公式循环引用：{cycle}", "indicator formulas refer to each other in a cycle: {cycle}"),
+        "check.self_reference": ("指标 `{name}` 的公式引用了它自己", "the formula of indicator `{name}` refers to itself"),
+        "check.light_name": ("亮灯条件只能使用 value（指标值）和 score（得分），`{name}` 不可用",
+                             "light conditions may only use value and score; `{name}` is not available"),
+        "check.unknown_plugin": ("未知的插件指标 `{metric}`", "unknown plugin metric `{metric}`"),
+        "check.plugin_params": ("插件 `{metric}` 的参数有误：{detail}", "bad parameters for plugin `{metric}`: {detail}"),
+        "check.plugin_input": ("插件 `{metric}` 读取的 `{name}` 不是事实或指标",
+                               "`{name}` read by plugin `{metric}` is not a fact or indicator"),
+        "check.band_order": ("分档的 min 大于 max", "the band's min is greater than its max"),
+        "hint.light_names": ("例如 green: \">= 0.85\" 或 \"0.85 <= value <= 0.98\"",
+                             "e.g. green: \">= 0.85\" or \"0.85 <= value <= 0.98\""),
+    }
+)
+
+
+@dataclass
+class IndicatorPlan:
+    """What evaluation needs about indicators, checked."""
+
+    order: list[str] = field(default_factory=list)
+    formulas: dict[str, Expression] = field(default_factory=dict)
+    lights: dict[str, tuple[Expression | None, Expression | None]] = field(default_factory=dict)
+    metric_params: dict[str, BaseModel] = field(default_factory=dict)
+
+
+def expr_location(smap: SourceMap, path: tuple[str | int, ...], offset: int) -> Location:
+    """Where character ``offset`` of the expression at ``path`` is (quotes accounted for)."""
+    loc = smap.locate(path)
+    if loc.file is None or loc.line is None or loc.column is None:
+        return loc
+    line = _source_line(loc.file, loc.line)
+    col = loc.column
+    if line is not None and 0 < col <= len(line):
+        ch = line[col - 1]
+        if ch in "|>":
+            return loc
+        if ch in "\"'":
+            col += 1
+    return Location(loc.file, loc.line, col + offset, loc.path)
+
+
+_LINES: dict[str, list[str]] = {}
+
+
+def _source_line(file: str, line: int) -> str | None:
+    if file not in _LINES:
+        try:
+            with open(file, encoding="utf-8-sig") as f:
+                _LINES[file] = f.read().splitlines()
+        except OSError:
+            _LINES[file] = []
+    lines = _LINES[file]
+    return lines[line - 1] if 0 < line <= len(lines) else None
+
+
+def name_types(model: RulesetModel) -> dict[str, str]:
+    """Type of each name a formula may read: facts, indicators and ``category``."""
+    types = {fid: ("string" if f.type == "string" else "number") for fid, f in model.facts.items()}
+    types.update({iid: "number" for iid in model.indicators})
+    types["category"] = "string"
+    return types
+
+
+def plan_indicators(model: RulesetModel, smap: SourceMap, problems: list[Problem]) -> IndicatorPlan:
+    """Parse formulas and lights, validate metrics, order indicators; append problems."""
+    plan = IndicatorPlan()
+    types = name_types(model)
+    deps: dict[str, set[str]] = {}
+    for iid, ind in model.indicators.items():
+        base = ("indicators", iid)
+        deps[iid] = set()
+        if ind.formula is not None:
+            expr = _formula(ind.formula, (*base, "formula"), types, smap, problems)
+            if expr is not None:
+                plan.formulas[iid] = expr
+                deps[iid] = {n for n in expr.names if n in model.indicators}
+                if iid in expr.names:
+                    problems.append(Problem("check.self_reference", {"name": iid},
+                                            smap.locate((*base, "formula"))))
+        else:
+            deps[iid] = _metric(model, iid, smap, problems, plan)
+        plan.lights[iid] = _lights(ind.lights, base, smap, problems)
+        if ind.score is not None and ind.score.bands:
+            for j, band in enumerate(ind.score.bands):
+                if band.min is not None and band.max is not None and band.min > band.max:
+                    problems.append(Problem("check.band_order", {},
+                                            smap.locate((*base, "score", "bands", j))))
+    plan.order = _order(deps, smap, problems)
+    return plan
+
+
+def _formula(text: str, path: tuple[str | int, ...], types: Mapping[str, str], smap: SourceMap,
+             problems: list[Problem]) -> Expression | None:
+    try:
+        expr = compile_expression(text)
+    except ExpressionError as e:
+        problems.extend(Problem(p.code, p.params, expr_location(smap, path, e.offset), p.hint)
+                        for p in e.problems)
+        return None
+    ok = True
+    for node_name, offset in _name_offsets(expr):
+        if node_name not in types:
+            ok = False
+            problems.append(Problem("check.unknown_name", {"name": node_name},
+                                    expr_location(smap, path, offset), did_you_mean(node_name, types)))
+    if not ok:
+        return None
+    try:
+        infer_type(expr.node, types)
+    except ExpressionError as e:
+        problems.extend(Problem(p.code, p.params, expr_location(smap, path, e.offset)) for p in e.problems)
+        return None
+    return expr
+
+
+def _name_offsets(expr: Expression) -> list[tuple[str, int]]:
+    from engine.expr import walk
+    from engine.expr.nodes import Name
+
+    seen: dict[str, int] = {}
+    for node in walk(expr.node):
+        if isinstance(node, Name) and node.id not in seen:
+            seen[node.id] = node.offset
+    return sorted(seen.items(), key=lambda kv: kv[1])
+
+
+def _lights(lights: Any, base: tuple[str, ...], smap: SourceMap,
+            problems: list[Problem]) -> tuple[Expression | None, Expression | None]:
+    if lights is None:
+        return None, None
+    out: list[Expression | None] = []
+    for colour in ("green", "yellow"):
+        text = getattr(lights, colour)
+        if text is None:
+            out.append(None)
+            continue
+        path = (*base, "lights", colour)
+        text = str(text)
+        try:
+            expr = compile_condition(text)
+        except ExpressionError as e:
+            problems.extend(Problem(p.code, p.params, expr_location(smap, path, e.offset),
+                                    p.hint or Hint("hint.light_names")) for p in e.problems)
+            out.append(None)
+            continue
+        bad = sorted(expr.names - {"value", "score"})
+        for name in bad:
+            problems.append(Problem("check.light_name", {"name": name}, smap.locate(path),
+                                    Hint("hint.light_names")))
+        out.append(None if bad else expr)
+    return out[0], out[1]
+
+
+def _metric(model: RulesetModel, iid: str, smap: SourceMap, problems: list[Problem],
+            plan: IndicatorPlan) -> set[str]:
+    ind = model.indicators[iid]
+    path = ("indicators", iid)
+    metric = registry.get(str(ind.metric))
+    if metric is None:
+        problems.append(Problem("check.unknown_plugin", {"metric": ind.metric}, smap.locate((*path, "metric")),
+                                did_you_mean(str(ind.metric), registry.names())))
+        return set()
+    try:
+        params = metric.params.model_validate(ind.with_ or {})
+    except ValidationError as e:
+        for err in e.errors():
+            loc = (*path, "with", *[p for p in err["loc"] if isinstance(p, str | int)])
+            detail = f"{'.'.join(map(str, err['loc']))}: {err['msg']}" if err["loc"] else err["msg"]
+            problems.append(Problem("check.plugin_params", {"metric": ind.metric, "detail": detail},
+                                    smap.locate(loc)))
+        return set()
+    except Exception as e:  # a plugin's validator may raise anything
+        problems.append(Problem("check.plugin_params", {"metric": ind.metric, "detail": str(e)},
+                                smap.locate((*path, "with"))))
+        return set()
+    plan.metric_params[iid] = params
+    known = set(model.facts) | set(model.indicators)
+    inputs = set(metric.inputs(params))
+    for name in sorted(inputs - known):
+        problems.append(Problem("check.plugin_input", {"metric": ind.metric, "name": name},
+                                smap.locate((*path, "with")), did_you_mean(name, known)))
+    return inputs & set(model.indicators)
+
+
+def _order(deps: Mapping[str, set[str]], smap: SourceMap, problems: list[Problem]) -> list[str]:
+    graph = {k: {d for d in v if d != k} for k, v in deps.items()}
+    try:
+        ordered = list(TopologicalSorter(graph).static_order())
+    except CycleError as e:
+        cycle = list(e.args[1]) if len(e.args) > 1 else []
+        problems.append(Problem("check.cycle", {"cycle": " → ".join(map(str, cycle))},
+                                smap.locate(("indicators", cycle[0], "formula")) if cycle else None))
+        return list(deps)
+    position = {k: i for i, k in enumerate(deps)}
+    # a stable order: file order, moved only as far as dependencies require
+    result: list[str] = []
+    done: set[str] = set()
+    pending = sorted(ordered, key=lambda k: position[k])
+    while pending:
+        for k in pending:
+            if graph[k] <= done:
+                result.append(k)
+                done.add(k)
+                pending.remove(k)
+                break
+    return result

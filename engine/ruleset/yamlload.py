@@ -1,0 +1,158 @@
+"""YAML with positions: every value's file:line:column, and duplicate keys as errors.
+
+PyYAML's composer gives a node tree with marks; we construct plain Python data
+from it ourselves so that each value's position is kept in :class:`Marks`
+(keyed by the tuple path, e.g. ``("indicators", "closure_rate", "formula")``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from engine.errors import Location, Problem, RulesetError
+from engine.i18n import register
+
+PathKey = tuple[str | int, ...]
+
+register(
+    {
+        "yaml.syntax": ("YAML 语法错误：{detail}", "YAML syntax error: {detail}"),
+        "yaml.duplicate_key": ("键 `{key}` 重复（第一次出现在第 {first} 行）",
+                               "duplicate key `{key}` (first at line {first})"),
+        "yaml.not_mapping": ("规则集文件的顶层应是键值映射（如 `kaohe: 1`）",
+                             "the top level of a ruleset file must be a mapping (such as `kaohe: 1`)"),
+        "yaml.unreadable": ("无法读取文件：{error}", "cannot read the file: {error}"),
+        "yaml.key_type": ("键 `{key}` 必须是文本", "key `{key}` must be text"),
+        "hint.yaml_quote": ("以 > 、< 、: 或 % 开头的值请加引号，例如 green: \">= 0.85\"",
+                            "quote values that start with >, <, : or %, e.g. green: \">= 0.85\""),
+        "hint.yaml_tabs": ("YAML 缩进只能用空格，不能用 Tab", "YAML indentation must use spaces, not tabs"),
+    }
+)
+
+
+@dataclass
+class Marks:
+    """Where each value of one document sits: path -> (line, column), 1-based."""
+
+    file: str
+    values: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
+    keys: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
+
+    def locate(self, path: PathKey, *, key: bool = False) -> Location:
+        """The location of ``path``, or of its closest ancestor that has one."""
+        table = self.keys if key else self.values
+        probe = tuple(path)
+        while probe:
+            if probe in table:
+                line, col = table[probe]
+                return Location(self.file, line, col, dotted(path))
+            if probe in self.values:
+                line, col = self.values[probe]
+                return Location(self.file, line, col, dotted(path))
+            probe = probe[:-1]
+        return Location(self.file, 1, 1, dotted(path) or None)
+
+
+def dotted(path: PathKey) -> str:
+    """``("rules", 0, "when")`` -> ``rules[0].when``."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def load_yaml(path: Path) -> tuple[dict[str, Any], Marks]:
+    """Parse one YAML file; raise :class:`RulesetError` on syntax errors or duplicate keys."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as e:
+        raise RulesetError(Problem("yaml.unreadable", {"error": str(e)}, Location(str(path)))) from None
+    return parse_yaml(text, str(path))
+
+
+def parse_yaml(text: str, file: str) -> tuple[dict[str, Any], Marks]:
+    """Parse YAML ``text`` (named ``file`` in messages)."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        detail = " ".join(p for p in (e.context, e.problem) if p)
+        hint = None
+        if "\t" in text:
+            from engine.errors import Hint
+
+            hint = Hint("hint.yaml_tabs")
+        elif "block" in detail or "mapping values" in detail or "found character" in detail:
+            from engine.errors import Hint
+
+            hint = Hint("hint.yaml_quote")
+        loc = Location(file, mark.line + 1, mark.column + 1) if mark else Location(file)
+        raise RulesetError(Problem("yaml.syntax", {"detail": detail}, loc, hint)) from None
+    except yaml.YAMLError as e:
+        raise RulesetError(Problem("yaml.syntax", {"detail": str(e)}, Location(file))) from None
+    marks = Marks(file)
+    if node is None or not isinstance(node, yaml.MappingNode):
+        line = node.start_mark.line + 1 if node is not None else 1
+        raise RulesetError(Problem("yaml.not_mapping", {}, Location(file, line, 1)))
+    builder = _Builder(marks)
+    data = builder.build(node, ())
+    if builder.problems:
+        raise RulesetError(builder.problems)
+    assert isinstance(data, dict)
+    return data, marks
+
+
+class _Builder:
+    def __init__(self, marks: Marks):
+        self.marks = marks
+        self.problems: list[Problem] = []
+        self.constructor = yaml.SafeLoader("")
+
+    def build(self, node: yaml.Node, path: PathKey) -> Any:
+        self.marks.values[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, path)
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(child, (*path, i)) for i, child in enumerate(node.value)]
+        try:
+            return self.constructor.construct_object(node, deep=True)
+        except yaml.YAMLError as e:
+            self.problems.append(Problem("yaml.syntax", {"detail": str(e)}, self.marks.locate(path)))
+            return None
+
+    def _mapping(self, node: yaml.MappingNode, path: PathKey) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        first_line: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                merged = self.build(value_node, path)
+                if isinstance(merged, dict):
+                    for k, v in merged.items():
+                        out.setdefault(k, v)
+                continue
+            key = self.constructor.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            if not isinstance(key, str | int | float) or isinstance(key, bool):
+                self.problems.append(Problem("yaml.key_type", {"key": str(key)},
+                                             Location(self.marks.file, line, key_node.start_mark.column + 1,
+                                                      dotted(path))))
+                continue
+            key = str(key)
+            if key in first_line:
+                self.problems.append(
+                    Problem("yaml.duplicate_key", {"key": key, "first": first_line[key]},
+                            Location(self.marks.file, line, key_node.start_mark.column + 1,
+                                     dotted((*path, key))))
+                )
+                continue
+            first_line[key] = line
+            self.marks.keys[(*path, key)] = (line, key_node.start_mark.column + 1)
+            out[key] = self.build(value_node, (*path, key))
+        return out

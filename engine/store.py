@@ -1,0 +1,385 @@
+"""Stored runs (SQLModel): runs, unit results, indicator results, rule firings, alerts.
+
+A run is written in one transaction, so a failure leaves nothing behind.  The
+run id is derived from (ruleset sha256, facts sha256, period): the same
+inputs give the same run, and re-running is a no-op unless forced.  SQLite
+by default (``kaohe.db``); any SQLAlchemy URL (PostgreSQL) via ``--db`` or
+``KAOHE_DB``.  Rows are inserted in bulk (executemany) for speed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import math
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine, delete, event, insert, select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Field, Session, SQLModel, create_engine
+
+from engine.errors import Hint, Problem, RunError
+from engine.i18n import register
+from engine.results import Evaluation, Firing, IndicatorResult, UnitResult
+
+DEFAULT_DB = "sqlite:///kaohe.db"
+BATCH = 20_000
+
+register(
+    {
+        "store.unavailable": ("无法打开数据库 {url}：{error}", "cannot open the database {url}: {error}"),
+        "store.failed": ("写入数据库失败，未保存任何内容：{error}", "writing to the database failed; nothing was stored: {error}"),
+        "store.no_run": ("没有编号为 `{run}` 的运行记录", "no stored run `{run}`"),
+        "store.ambiguous": ("`{run}` 可对应多个运行记录：{matches}", "`{run}` matches several runs: {matches}"),
+        "hint.recent_runs": ("最近的运行：{runs}（用 kaohe runs 查看全部）", "recent runs: {runs} (see kaohe runs)"),
+    }
+)
+
+
+class RunRow(SQLModel, table=True):
+    """One evaluation: ruleset × period × facts."""
+
+    __tablename__ = "runs"
+    id: str = Field(primary_key=True)
+    ruleset_id: str = Field(index=True)
+    ruleset_name: str = ""
+    ruleset_sha256: str = Field(index=True)
+    facts_sha256: str
+    period: str = Field(index=True)
+    units: int
+    status: str = "done"
+    ruleset_path: str = ""
+    facts_path: str = ""
+    ruleset_json: str = ""
+    ties_json: str = "[]"
+    timings_json: str = "{}"
+    kaohe_version: str = ""
+    created_at: dt.datetime
+
+
+class UnitRow(SQLModel, table=True):
+    """One unit's result in one run."""
+
+    __tablename__ = "unit_results"
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: str = Field(index=True, foreign_key="runs.id")
+    unit: str
+    name: str
+    category: str
+    parent: str | None = None
+    base_score: float | None = None
+    points: float = 0.0
+    score: float | None = None
+    grade: str | None = None
+    rank: int | None = None
+    band_grade: str | None = None
+    cap_grade: str | None = None
+    quota_note: str | None = None
+    facts_json: str = "{}"
+
+
+class IndicatorRow(SQLModel, table=True):
+    """One indicator of one unit in one run."""
+
+    __tablename__ = "indicator_results"
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: str = Field(index=True, foreign_key="runs.id")
+    unit: str
+    indicator: str
+    value: float | None = None
+    score: float | None = None
+    light: str = "none"
+    weight: float = 0.0
+
+
+class FiringRow(SQLModel, table=True):
+    """A rule that fired for a unit, with the values its condition read."""
+
+    __tablename__ = "rule_firings"
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: str = Field(index=True, foreign_key="runs.id")
+    unit: str
+    rule_id: str
+    values_json: str = "{}"
+
+
+class AlertRow(SQLModel, table=True):
+    """An alert (a named warning level) or a note from a rule."""
+
+    __tablename__ = "alerts"
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: str = Field(index=True, foreign_key="runs.id")
+    unit: str
+    kind: str  # "alert" | "note"
+    text: str
+
+
+@dataclass
+class RunInfo:
+    """A stored run's header."""
+
+    id: str
+    ruleset_id: str
+    ruleset_name: str
+    ruleset_sha256: str
+    facts_sha256: str
+    period: str
+    units: int
+    ruleset_path: str = ""
+    facts_path: str = ""
+    ruleset_json: str = ""
+    ties: list[dict[str, Any]] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    kaohe_version: str = ""
+    created_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    status: str = "done"
+
+    @classmethod
+    def new(cls, **kwargs: Any) -> RunInfo:
+        """A header whose id is derived from the inputs (same inputs, same id)."""
+        key = f"{kwargs['ruleset_sha256']}:{kwargs['facts_sha256']}:{kwargs['period']}"
+        return cls(id=hashlib.sha256(key.encode()).hexdigest()[:16], **kwargs)
+
+    def as_json(self) -> dict[str, object]:
+        """The ``run`` object of the ``--json`` contract."""
+        return {"id": self.id, "ruleset": self.ruleset_id, "ruleset_sha256": self.ruleset_sha256,
+                "facts_sha256": self.facts_sha256, "period": self.period, "units": self.units}
+
+
+def database_url(db: str | None = None) -> str:
+    """The database to use: ``--db``, else ``KAOHE_DB``, else ``kaohe.db`` here; a path means SQLite."""
+    url = db or os.environ.get("KAOHE_DB") or DEFAULT_DB
+    return url if "://" in url else f"sqlite:///{url}"
+
+
+def _opt(x: float | None) -> float | None:
+    return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
+
+
+class Store:
+    """The run database."""
+
+    def __init__(self, db: str | None = None):
+        self.url = database_url(db)
+        try:
+            self.engine: Engine = create_engine(self.url)
+            if self.url.startswith("sqlite"):
+                event.listen(self.engine, "connect", _sqlite_pragmas)
+            SQLModel.metadata.create_all(self.engine)
+        except (SQLAlchemyError, ImportError, ValueError) as e:
+            raise RunError(Problem("store.unavailable", {"url": self.url, "error": _short(e)})) from e
+
+    # -- reading ---------------------------------------------------------
+    def find_run(self, ruleset_sha256: str, facts_sha256: str, period: str) -> RunInfo | None:
+        """The stored run for these inputs, if any."""
+        with Session(self.engine) as s:
+            row = s.execute(select(RunRow).where(
+                RunRow.ruleset_sha256 == ruleset_sha256, RunRow.facts_sha256 == facts_sha256,
+                RunRow.period == period)).first()
+            return _info(row[0]) if row else None
+
+    def get_run(self, run: str) -> RunInfo:
+        """The run whose id is ``run`` or starts with it (unique prefix)."""
+        with Session(self.engine) as s:
+            rows = [r[0] for r in s.execute(select(RunRow).where(
+                RunRow.id.startswith(run)).limit(5)).all()]  # type: ignore[attr-defined]
+        if len(rows) == 1:
+            return _info(rows[0])
+        if len(rows) > 1:
+            raise RunError(Problem("store.ambiguous", {"run": run, "matches": ", ".join(r.id for r in rows)}))
+        recent = ", ".join(i.id for i in self.list_runs(limit=5))
+        raise RunError(Problem("store.no_run", {"run": run},
+                               hint=Hint("hint.recent_runs", {"runs": recent}) if recent else None))
+
+    def list_runs(self, ruleset: str | None = None, limit: int = 50) -> list[RunInfo]:
+        """Stored runs, newest first."""
+        query = select(RunRow).order_by(RunRow.created_at.desc(), RunRow.id)  # type: ignore[attr-defined]
+        if ruleset:
+            query = query.where(RunRow.ruleset_id == ruleset)
+        with Session(self.engine) as s:
+            return [_info(r[0]) for r in s.execute(query.limit(limit)).all()]
+
+    def load_units(self, run_id: str) -> list[UnitResult]:
+        """Every unit's result of a run, sorted by unit id."""
+        with Session(self.engine) as s:
+            units = [r[0] for r in s.execute(select(UnitRow).where(
+                UnitRow.run_id == run_id).order_by(UnitRow.unit)).all()]
+            indicators: dict[str, dict[str, IndicatorResult]] = {}
+            for r in s.execute(select(IndicatorRow).where(
+                    IndicatorRow.run_id == run_id).order_by(IndicatorRow.id)).all():
+                i = r[0]
+                indicators.setdefault(i.unit, {})[i.indicator] = IndicatorResult(i.value, i.score, i.light, i.weight)
+            firings: dict[str, list[Firing]] = {}
+            for r in s.execute(select(FiringRow).where(
+                    FiringRow.run_id == run_id).order_by(FiringRow.id)).all():
+                f = r[0]
+                firings.setdefault(f.unit, []).append(Firing(f.rule_id, json.loads(f.values_json)))
+            alerts: dict[tuple[str, str], list[str]] = {}
+            for r in s.execute(select(AlertRow).where(
+                    AlertRow.run_id == run_id).order_by(AlertRow.id)).all():
+                a = r[0]
+                alerts.setdefault((a.unit, a.kind), []).append(a.text)
+        return [
+            UnitResult(
+                unit=u.unit, name=u.name, category=u.category, parent=u.parent, base_score=u.base_score,
+                points=u.points, score=u.score, grade=u.grade, rank=u.rank,
+                indicators=indicators.get(u.unit, {}), fired=firings.get(u.unit, []),
+                alerts=alerts.get((u.unit, "alert"), []), notes=alerts.get((u.unit, "note"), []),
+                band_grade=u.band_grade, cap_grade=u.cap_grade, quota_note=u.quota_note,
+            )
+            for u in units
+        ]
+
+    def load_facts(self, run_id: str, unit: str) -> dict[str, Any]:
+        """The input facts of one unit in a run."""
+        with Session(self.engine) as s:
+            row = s.execute(select(UnitRow.facts_json).where(
+                UnitRow.run_id == run_id, UnitRow.unit == unit)).first()
+        return json.loads(row[0]) if row else {}
+
+    def _latest_run(self, ruleset_id: str, period: str) -> RunInfo | None:
+        runs = [r for r in self.list_runs(ruleset_id, limit=10_000) if r.period == period]
+        return runs[0] if runs else None
+
+    def previous_values(self, ruleset_id: str, period: str) -> dict[str, dict[str, float | str | None]]:
+        """Per unit, what rules read after ``previous.``: the latest stored run of ``period``."""
+        info = self._latest_run(ruleset_id, period)
+        if info is None:
+            return {}
+        out: dict[str, dict[str, float | str | None]] = {}
+        for u in self.load_units(info.id):
+            values: dict[str, float | str | None] = {
+                "score": u.score, "base_score": u.base_score, "points": u.points,
+                "rank": None if u.rank is None else float(u.rank), "grade": u.grade, "category": u.category,
+            }
+            for iid, r in u.indicators.items():
+                values[iid] = r.value
+                values[f"score.{iid}"] = r.score
+                values[f"light.{iid}"] = r.light
+            out[u.unit] = values
+        with Session(self.engine) as s:
+            for r in s.execute(select(UnitRow.unit, UnitRow.facts_json).where(
+                    UnitRow.run_id == info.id)).all():
+                for k, v in json.loads(r[1]).items():
+                    out.setdefault(r[0], {}).setdefault(k, v)
+        return out
+
+    def history(self, ruleset_id: str, before: str, periods: Sequence[str]) -> dict[str, dict[str, dict[str, float]]]:
+        """Indicator values of earlier ``periods`` (oldest first): period -> unit -> indicator -> value."""
+        out: dict[str, dict[str, dict[str, float]]] = {}
+        for period in periods:
+            info = self._latest_run(ruleset_id, period)
+            if info is None or period >= before:
+                continue
+            out[period] = {u.unit: {k: r.value for k, r in u.indicators.items() if r.value is not None}
+                           for u in self.load_units(info.id)}
+        return out
+
+    # -- writing ---------------------------------------------------------
+    def save_run(self, info: RunInfo, evaluation: Evaluation, facts: Sequence[Mapping[str, object]],
+                 *, force: bool = False) -> RunInfo:
+        """Write the run in one transaction (replacing an earlier one with the same id if ``force``)."""
+        try:
+            with self.engine.begin() as conn:
+                existing = conn.execute(select(RunRow.id).where(RunRow.id == info.id)).first()
+                if existing is not None:
+                    if not force:
+                        stored = self.find_run(info.ruleset_sha256, info.facts_sha256, info.period)
+                        return stored or info
+                    for table in (AlertRow, FiringRow, IndicatorRow, UnitRow):
+                        conn.execute(delete(table).where(table.run_id == info.id))  # type: ignore[arg-type]
+                    conn.execute(delete(RunRow).where(RunRow.id == info.id))  # type: ignore[arg-type]
+                conn.execute(insert(RunRow), [_run_row(info)])
+                _bulk(conn, UnitRow, _unit_rows(info.id, evaluation, facts))
+                _bulk(conn, IndicatorRow, _indicator_rows(info.id, evaluation))
+                _bulk(conn, FiringRow, _firing_rows(info.id, evaluation))
+                _bulk(conn, AlertRow, _alert_rows(info.id, evaluation))
+        except SQLAlchemyError as e:
+            raise RunError(Problem("store.failed", {"error": _short(e)})) from e
+        return info
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+def _short(e: BaseException) -> str:
+    text = str(e).splitlines()[0] if str(e) else type(e).__name__
+    return text[:300]
+
+
+def _info(row: RunRow) -> RunInfo:
+    return RunInfo(
+        id=row.id, ruleset_id=row.ruleset_id, ruleset_name=row.ruleset_name,
+        ruleset_sha256=row.ruleset_sha256, facts_sha256=row.facts_sha256, period=row.period,
+        units=row.units, ruleset_path=row.ruleset_path, facts_path=row.facts_path,
+        ruleset_json=row.ruleset_json, ties=json.loads(row.ties_json),
+        timings=json.loads(row.timings_json), kaohe_version=row.kaohe_version,
+        created_at=row.created_at, status=row.status,
+    )
+
+
+def _run_row(info: RunInfo) -> dict[str, Any]:
+    d = asdict(info)
+    d["ties_json"] = json.dumps(d.pop("ties"), ensure_ascii=False)
+    d["timings_json"] = json.dumps(d.pop("timings"))
+    return d
+
+
+def _bulk(conn: Any, table: type[SQLModel], rows: Iterable[dict[str, Any]]) -> None:
+    batch: list[dict[str, Any]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= BATCH:
+            conn.execute(insert(table), batch)
+            batch = []
+    if batch:
+        conn.execute(insert(table), batch)
+
+
+def _unit_rows(run_id: str, ev: Evaluation, facts: Sequence[Mapping[str, object]]) -> Iterable[dict[str, Any]]:
+    names = ev.grade_names
+    for i, unit in enumerate(ev.units):
+        yield {
+            "run_id": run_id, "unit": unit, "name": ev.names[i], "category": ev.categories[i],
+            "parent": ev.parents[i], "base_score": _opt(float(ev.base_score[i])),
+            "points": float(ev.points[i]), "score": _opt(float(ev.score[i])),
+            "grade": names[ev.grade[i]] if ev.grade[i] >= 0 else None,
+            "rank": int(ev.rank[i]) if ev.rank[i] > 0 else None,
+            "band_grade": names[ev.band_grade[i]] if ev.band_grade[i] >= 0 else None,
+            "cap_grade": names[ev.cap_grade[i]] if ev.cap_grade[i] >= 0 else None,
+            "quota_note": ev.quota_notes.get(unit),
+            "facts_json": json.dumps(facts[i], ensure_ascii=False) if i < len(facts) else "{}",
+        }
+
+
+def _indicator_rows(run_id: str, ev: Evaluation) -> Iterable[dict[str, Any]]:
+    from engine.results import LIGHTS
+
+    cols = [(k, c.value.tolist(), c.score.tolist(), c.light.tolist(), c.weight.tolist())
+            for k, c in ev.indicators.items()]
+    for i, unit in enumerate(ev.units):
+        for k, value, score, light, weight in cols:
+            yield {"run_id": run_id, "unit": unit, "indicator": k, "value": _opt(value[i]),
+                   "score": _opt(score[i]), "light": LIGHTS[light[i]], "weight": weight[i]}
+
+
+def _firing_rows(run_id: str, ev: Evaluation) -> Iterable[dict[str, Any]]:
+    for unit in ev.units:
+        for f in ev.firings.get(unit, []):
+            yield {"run_id": run_id, "unit": unit, "rule_id": f.rule_id,
+                   "values_json": json.dumps(dict(f.values), ensure_ascii=False, sort_keys=True)}
+
+
+def _alert_rows(run_id: str, ev: Evaluation) -> Iterable[dict[str, Any]]:
+    for kind, source in (("alert", ev.alerts), ("note", ev.notes)):
+        for unit in ev.units:
+            for text in source.get(unit, []):
+                yield {"run_id": run_id, "unit": unit, "kind": kind, "text": text}
