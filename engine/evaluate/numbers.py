@@ -7,6 +7,9 @@ import numpy as np
 from engine.results import FloatArray
 
 
+_NUDGE = 8 * float(np.finfo(np.float64).eps)
+
+
 def round_to(values: FloatArray, precision: int) -> FloatArray:
     """Round to ``precision`` decimals, half away from zero; NaN stays NaN.
 
@@ -16,7 +19,10 @@ def round_to(values: FloatArray, precision: int) -> FloatArray:
     """
     scale = 10.0**precision
     scaled = values * scale
-    out: FloatArray = np.sign(scaled) * np.floor(np.abs(scaled) + 0.5) / scale
+    # A decimal like 1.005 is stored as 1.00499999999999989...; a person rounds the
+    # decimal they wrote, so nudge by a few ulps before the half-up step.
+    nudged = np.abs(scaled) * (1.0 + _NUDGE)
+    out: FloatArray = np.sign(scaled) * np.floor(nudged + 0.5) / scale
     # Values too large to scale keep their own value (no precision to remove).
     big = ~np.isfinite(scaled) & np.isfinite(values)
     if big.any():
