@@ -17,7 +17,9 @@ from engine import __version__
 from engine.evaluate import Timings, evaluate
 from engine.facts import FactTable, load_facts
 from engine.results import Evaluation, UnitResult
+from engine.period import parse_period
 from engine.ruleset import Ruleset, load_ruleset
+from engine.ruleset.versions import select_version
 from engine.store import RunInfo, Store
 
 
@@ -81,6 +83,8 @@ def run(
     timings = Timings()
     started = dt.datetime.now(dt.UTC)
     t = time.perf_counter()
+    if Path(ruleset_path).is_dir():
+        ruleset_path = select_version(Path(ruleset_path), parse_period(period) if period else None)
     ruleset = load_ruleset(ruleset_path, strict=strict)
     t = timings.measure("load_ruleset", t)
     model = ruleset.model

@@ -83,7 +83,7 @@ def test_cmd(
 
 @app.command("run")
 def run_cmd(
-    ruleset: Annotated[Path, typer.Argument(help="ruleset file")],
+    ruleset: Annotated[Path, typer.Argument(help="ruleset file, or a region folder (the version in force for the period is used)")],
     facts: Annotated[Path, typer.Option("--facts", help="facts file: CSV, XLSX or JSON")],
     period: Annotated[str | None, typer.Option("--period", help="e.g. 2025Q1")] = None,
     db: DbOpt = None,
