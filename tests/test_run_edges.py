@@ -1,0 +1,92 @@
+"""Run-level behaviour: versions in force, failing plugins, rule engine isolation, explain."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from pydantic import BaseModel
+
+from engine.errors import RulesetError, RunError
+from engine.plugins import Metric, registry
+from engine.run import run
+from engine.store import Store
+from tests.test_cli_e2e import MINI, Q1
+
+
+def _versions(project):
+    v2024 = MINI.replace("id: mini-court", "id: mini-court\neffective: {from: 2024-01-01, to: 2024-12-31}")
+    v2025 = MINI.replace("id: mini-court", "id: mini-court\neffective: {from: 2025-01-01}").replace(
+        "then: {add: 2}", "then: {add: 1}")
+    return project({"region/v2024.yaml": v2024, "region/v2025.yaml": v2025, "q.csv": Q1})
+
+
+def test_region_folder_picks_the_version_in_force(project, tmp_path):
+    root = _versions(project)
+    db = f"sqlite:///{tmp_path / 'k.db'}"
+    old = run(root / "region", root / "q.csv", period="2024Q3", db=db)
+    new = run(root / "region", root / "q.csv", period="2025Q1", db=db)
+    assert old.ruleset.path.name == "v2024.yaml" and new.ruleset.path.name == "v2025.yaml"
+    points = {u.unit: u.points for u in new.units}
+    assert points["c01"] == 1 and {u.unit: u.points for u in old.units}["c01"] == 2
+
+
+def test_region_folder_without_a_version_in_force_is_a_ruleset_error(project, tmp_path):
+    root = _versions(project)
+    with pytest.raises(RulesetError) as e:
+        run(root / "region", root / "q.csv", period="2023Q1", db=f"sqlite:///{tmp_path / 'k.db'}")
+    assert "v2024.yaml" in e.value.render("en")
+
+
+class _Params(BaseModel):
+    of: str
+
+
+def _explode(ctx, params):
+    raise ZeroDivisionError("boom")
+
+
+@pytest.fixture
+def exploding_metric():
+    registry.register(Metric("explode", _Params, _explode, lambda p: [p.of]))
+    yield
+    registry.unregister("explode")
+
+
+def test_a_plugin_that_raises_fails_the_run_cleanly(project, tmp_path, exploding_metric):
+    ruleset = MINI.replace(
+        "weights:",
+        "  boom:\n    label: 爆炸\n    metric: explode\n    with: {of: closed}\nweights:",
+    )
+    root = project({"r.yaml": ruleset, "q.csv": Q1})
+    db = f"sqlite:///{tmp_path / 'k.db'}"
+    with pytest.raises(RunError) as e:
+        run(root / "r.yaml", root / "q.csv", period="2025Q1", db=db)
+    message = e.value.render("en")
+    assert "explode" in message and "boom" in message and "r.yaml" in message
+    assert Store(db).list_runs() == []
+
+
+def test_bad_plugin_parameters_are_a_load_error_naming_the_plugin(project, tmp_path):
+    ruleset = MINI.replace(
+        "weights:",
+        "  eff:\n    label: 效率\n    metric: dea\n    with: {inputs: [received], outputs: [closed], model: xyz}\nweights:",
+    )
+    root = project({"r.yaml": ruleset, "q.csv": Q1})
+    with pytest.raises(RulesetError) as e:
+        run(root / "r.yaml", root / "q.csv", period="2025Q1", db=f"sqlite:///{tmp_path / 'k.db'}")
+    problem = e.value.problems[0]
+    assert "dea" in problem.message("en") and problem.location.line is not None
+    assert problem.location.path.startswith("indicators.eff.with")
+
+
+def test_rank_metric_through_a_ruleset(project, tmp_path):
+    ruleset = MINI.replace(
+        "weights:",
+        "  closure_rank:\n    label: 结案率排名\n    metric: rank\n    with: {of: closure_rate}\nweights:",
+    )
+    root = project({"r.yaml": ruleset, "q.csv": Q1})
+    outcome = run(root / "r.yaml", root / "q.csv", period="2025Q1", db=f"sqlite:///{tmp_path / 'k.db'}")
+    ranks = {u.unit: u.indicators["closure_rank"].value for u in outcome.units}
+    # criminal closure rates 0.95, 0.99, 0.70, 0.90, 0.88 -> percentiles 75, 100, 0, 50, 25; civil alone -> 100
+    assert ranks == {"c01": 75.0, "c02": 100.0, "c03": 0.0, "c04": 50.0, "c05": 25.0, "d01": 100.0}
+    assert np.isclose(outcome.units[0].score, 102)
