@@ -17,7 +17,7 @@ from engine import __version__
 from engine.evaluate import Timings, evaluate
 from engine.facts import FactTable, load_facts
 from engine.results import Evaluation, UnitResult
-from engine.period import parse_period
+from engine.period import Period, parse_period
 from engine.ruleset import Ruleset, load_ruleset
 from engine.ruleset.versions import select_version
 from engine.store import RunInfo, Store
@@ -104,7 +104,8 @@ def run(
         if facts.period is not None
         else {}
     )
-    evaluation = evaluate(ruleset, facts, previous=previous, timings=timings)
+    history = _history(store, ruleset, facts.period)
+    evaluation = evaluate(ruleset, facts, previous=previous, history=history, timings=timings)
     t = time.perf_counter()
     info = RunInfo.new(
         ruleset_id=model.id,
@@ -124,3 +125,24 @@ def run(
     saved = store.save_run(info, evaluation, facts_by_unit(facts), force=force)
     timings.measure("store", t)
     return RunOutcome(saved, list(evaluation.iter_units()), False, ruleset, evaluation)
+
+
+HISTORY_PERIODS = 8
+
+
+def _history(store: Store, ruleset: Ruleset, period: Period | None) -> dict[str, dict[str, dict[str, float]]]:
+    """Stored indicator values of up to 8 earlier periods, when a metric asks for history."""
+    from engine.plugins import registry
+
+    wants = any(
+        (m := registry.get(ind.metric)) is not None and m.uses_history
+        for ind in ruleset.model.indicators.values() if ind.metric
+    )
+    if not wants or period is None:
+        return {}
+    earlier: list[str] = []
+    p = period
+    for _ in range(HISTORY_PERIODS):
+        p = p.previous()
+        earlier.append(str(p))
+    return store.history(ruleset.model.id, str(period), list(reversed(earlier)))
