@@ -15,6 +15,7 @@ make the computation an indicator.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import math
@@ -268,10 +269,8 @@ def _assert_all(host: Any, name: str, compiled: CompiledRules, records: Sequence
             present = value is not None and not (isinstance(value, float) and math.isnan(value))
             fact[field + "_ok"] = 1 if present else 0
             fact[field] = value if present else 0
-        try:
+        with contextlib.suppress(durable_engine.MessageNotHandledException):
             host.assert_fact(name, fact)
-        except durable_engine.MessageNotHandledException:
-            pass
         host.retract_fact(name, fact)
 
 

@@ -16,8 +16,8 @@ from pathlib import Path
 from engine import __version__
 from engine.evaluate import Timings, evaluate
 from engine.facts import FactTable, load_facts
-from engine.results import Evaluation, UnitResult
 from engine.period import Period, parse_period
+from engine.results import Evaluation, UnitResult
 from engine.ruleset import Ruleset, load_ruleset
 from engine.ruleset.versions import select_version
 from engine.store import RunInfo, Store

@@ -6,7 +6,6 @@ import numpy as np
 
 from engine.results import FloatArray
 
-
 _NUDGE = 8 * float(np.finfo(np.float64).eps)
 
 

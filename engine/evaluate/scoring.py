@@ -64,10 +64,7 @@ def target(values: FloatArray, spec: TargetScore, better: str) -> FloatArray:
     """Completion against a target, capped at 100."""
     t = float(spec.value)
     with np.errstate(divide="ignore", invalid="ignore"):
-        if better == "higher":
-            ratio = values / t
-        else:
-            ratio = np.where(values <= 0, 1.0, t / values)
+        ratio = values / t if better == "higher" else np.where(values <= 0, 1.0, t / values)
     return np.where(np.isnan(values), np.nan, 100.0 * np.clip(ratio, 0.0, 1.0))
 
 

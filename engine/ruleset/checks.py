@@ -230,11 +230,11 @@ def _check_literals(node: Compare, closed: dict[str, set[str]], smap: SourceMap,
     ops = node.operands
     for a, b in zip(ops, ops[1:], strict=False):
         for name, lit in ((a, b), (b, a)):
-            if isinstance(name, Name) and isinstance(lit, Str) and name.id in closed:
-                if lit.value not in closed[name.id]:
-                    problems.append(Problem("check.bad_literal", {"name": name.id, "value": lit.value},
-                                            expr_location(smap, path, lit.offset),
-                                            did_you_mean(lit.value, closed[name.id])))
+            if (isinstance(name, Name) and isinstance(lit, Str) and name.id in closed
+                    and lit.value not in closed[name.id]):
+                problems.append(Problem("check.bad_literal", {"name": name.id, "value": lit.value},
+                                        expr_location(smap, path, lit.offset),
+                                        did_you_mean(lit.value, closed[name.id])))
 
 
 def check_tie_break(model: RulesetModel, smap: SourceMap, problems: list[Problem]) -> None:

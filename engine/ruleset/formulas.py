@@ -16,7 +16,13 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from engine.errors import Hint, Location, Problem, did_you_mean
-from engine.expr import Expression, ExpressionError, compile_condition, compile_expression, infer_type
+from engine.expr import (
+    Expression,
+    ExpressionError,
+    compile_condition,
+    compile_expression,
+    infer_type,
+)
 from engine.i18n import register
 from engine.plugins import registry
 
