@@ -17,7 +17,7 @@ _PATTERNS: tuple[tuple[PeriodKind, re.Pattern[str]], ...] = (
     ("month", re.compile(r"^(\d{4})-?(0[1-9]|1[0-2])$")),
     ("year", re.compile(r"^(\d{4})$")),
 )
-_CHINESE = (
+_CHINESE: tuple[tuple[PeriodKind, re.Pattern[str]], ...] = (
     ("quarter", re.compile(r"^(\d{4})年第?([1-4一二三四])季度?$")),
     ("half", re.compile(r"^(\d{4})年([上下])半年$")),
     ("month", re.compile(r"^(\d{4})年(\d{1,2})月$")),
@@ -76,11 +76,11 @@ def parse_period(text: str) -> Period | None:
         if m:
             if kind == "year":
                 return Period("year", int(m.group(1)))
-            raw = m.group(2)
+            raw: str = m.group(2)
             index = _CN_DIGITS.get(raw) or int(raw)
             if kind == "month" and not 1 <= index <= 12:
                 return None
-            return Period(kind, int(m.group(1)), index)  # type: ignore[arg-type]
+            return Period(kind, int(m.group(1)), index)
     return None
 
 

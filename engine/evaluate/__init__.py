@@ -16,7 +16,7 @@ import numpy as np
 from engine.expr import compile_expression
 from engine.facts import FactTable
 from engine.grades import TieKey, apply_caps, apply_quotas, band_grades, category_ranks
-from engine.results import LIGHTS, Evaluation, Firing, IndicatorColumns
+from engine.results import LIGHTS, Evaluation, Firing, IndicatorColumns, Tie
 from engine.rules import run_rules
 from engine.ruleset.compiled import Ruleset
 
@@ -96,7 +96,7 @@ def evaluate(
     score = round_to(base + points, precision)
     bands = band_grades(score, model.grades)
     grade = apply_caps(bands, effects.caps)
-    ties = []
+    ties: list[Tie] = []
     demoted: dict[int, str] = {}
     if quotas:
         tie_keys = [

@@ -25,7 +25,7 @@ def evaluate(node: Node, env: Env) -> np.ndarray:
     if isinstance(node, Str):
         return np.asarray(node.value, dtype=object)
     if isinstance(node, Name):
-        return env[node.id]
+        return np.asarray(env[node.id])
     if isinstance(node, Neg):
         return _finite(-_numbers(evaluate(node.operand, env)))
     if isinstance(node, BinOp):
@@ -35,7 +35,7 @@ def evaluate(node: Node, env: Env) -> np.ndarray:
     if isinstance(node, BoolOp):
         truths = [truthy(evaluate(v, env)) for v in node.values]
         combined = np.logical_and.reduce(truths) if node.op == "and" else np.logical_or.reduce(truths)
-        return combined.astype(np.float64)
+        return np.asarray(combined, dtype=np.float64)
     if isinstance(node, Not):
         return (~truthy(evaluate(node.operand, env))).astype(np.float64)
     if isinstance(node, IfExp):
@@ -103,15 +103,20 @@ def compare(op: str, left: np.ndarray, right: np.ndarray) -> np.ndarray:
     if (left.dtype == object) != (right.dtype == object):
         return np.zeros(np.broadcast(left, right).shape, dtype=bool)
     if left.dtype == object:
-        present = np.not_equal(left, None) & np.not_equal(right, None)
+        present = _not_none(left) & _not_none(right)
         if op not in ("==", "!="):
             return np.zeros(present.shape, dtype=bool)
         eq = np.asarray(left == right, dtype=bool)
-        return present & (eq if op == "==" else ~eq)
+        return np.asarray(present & (eq if op == "==" else ~eq))
     present = ~np.isnan(left) & ~np.isnan(right)
     with np.errstate(invalid="ignore"):
         raw = {
             "==": np.equal, "!=": np.not_equal, "<": np.less,
             "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal,
         }[op](left, right)
+    raw = np.asarray(raw)
     return np.asarray(present & raw)
+
+
+def _not_none(x: np.ndarray) -> np.ndarray:
+    return np.asarray(np.vectorize(lambda v: v is not None, otypes=[bool])(x))

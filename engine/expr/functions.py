@@ -38,7 +38,7 @@ def _round_half_away(x: np.ndarray, digits: np.ndarray | float = 0.0) -> np.ndar
 
 def _round_scalar(x: float, digits: float = 0.0) -> float | None:
     with np.errstate(all="ignore"):
-        out = float(_round_half_away(np.float64(x), np.float64(digits)))
+        out = float(_round_half_away(np.asarray(x, dtype=np.float64), float(digits)))
     return out if math.isfinite(out) else None
 
 

@@ -9,6 +9,7 @@ points at the offending character.  Nothing is ever evaluated here.
 from __future__ import annotations
 
 import ast
+from typing import Literal
 
 from engine.errors import Hint, Problem, RulesetError
 from engine.i18n import register
@@ -191,7 +192,7 @@ class _Converter:
         return BinOp(op, self.convert(node.left), self.convert(node.right), self.offset(node))
 
     def _BoolOp(self, node: ast.BoolOp) -> Node:
-        op = "and" if isinstance(node.op, ast.And) else "or"
+        op: Literal["and", "or"] = "and" if isinstance(node.op, ast.And) else "or"
         return BoolOp(op, tuple(self.convert(v) for v in node.values), self.offset(node))
 
     def _Compare(self, node: ast.Compare) -> Node:

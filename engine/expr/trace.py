@@ -177,8 +177,9 @@ def compare(op: str, left: Value, right: Value) -> bool:
         return False
     if isinstance(left, str) and op not in ("==", "!="):
         return False
-    return {
-        "==": lambda: left == right, "!=": lambda: left != right,
-        "<": lambda: left < right, "<=": lambda: left <= right,  # type: ignore[operator]
-        ">": lambda: left > right, ">=": lambda: left >= right,  # type: ignore[operator]
-    }[op]()
+    if op == "==":
+        return left == right
+    if op == "!=":
+        return left != right
+    a, b = float(left), float(right)
+    return {"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[op]

@@ -75,6 +75,7 @@ def resolve_weights(model: RulesetModel, smap: SourceMap, problems: list[Problem
             problems.append(Problem("check.weights_unknown_category", {"name": key}, smap.locate(path, key=True),
                                     did_you_mean(key, [*model.categories, DEFAULT])))
             continue
+        resolved: dict[str, float] | None
         if isinstance(table, AhpWeights):
             resolved = _ahp_table(table, path, model, smap, problems)
         else:
@@ -83,13 +84,13 @@ def resolve_weights(model: RulesetModel, smap: SourceMap, problems: list[Problem
             tables[key] = resolved
     out: dict[str, dict[str, float]] = {}
     for cat in model.categories:
-        table = tables.get(cat, tables.get(DEFAULT))
-        if table is None:
+        chosen = tables.get(cat, tables.get(DEFAULT))
+        if chosen is None:
             if scored and cat not in model.weights and DEFAULT not in model.weights:
                 problems.append(Problem("check.weights_missing", {"category": cat},
                                         smap.locate(("weights",)) if model.weights else smap.locate(("categories", cat))))
             continue
-        out[cat] = table
+        out[cat] = chosen
     return out
 
 

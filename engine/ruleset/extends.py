@@ -205,8 +205,9 @@ def _apply_remove(result: dict[str, Any], remove: Any, cmap: SourceMap, out: Sou
     if not isinstance(remove, list):
         return
     problems = []
-    indicators = result.get("indicators") if isinstance(result.get("indicators"), dict) else {}
-    rules = result.get("rules") if isinstance(result.get("rules"), list) else []
+    raw_indicators, raw_rules = result.get("indicators"), result.get("rules")
+    indicators: dict[str, Any] = raw_indicators if isinstance(raw_indicators, dict) else {}
+    rules: list[Any] = raw_rules if isinstance(raw_rules, list) else []
     rule_ids = [r.get("id") for r in rules if isinstance(r, dict)]
     for i, name in enumerate(remove):
         name = str(name)

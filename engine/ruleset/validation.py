@@ -79,7 +79,9 @@ def _data_path(data: Any, loc: tuple[int | str, ...]) -> tuple[PathKey, list[str
     rest: list[str | int] = []
     cur = data
     for part in loc:
-        if isinstance(cur, dict) and isinstance(part, str) and part in cur or isinstance(cur, list) and isinstance(part, int) and 0 <= part < len(cur):
+        in_dict = isinstance(cur, dict) and isinstance(part, str) and part in cur
+        in_list = isinstance(cur, list) and isinstance(part, int) and 0 <= part < len(cur)
+        if in_dict or in_list:
             path.append(part)
             cur = cur[part]
         elif isinstance(part, str) and part.endswith("_") and isinstance(cur, dict) and part[:-1] in cur:

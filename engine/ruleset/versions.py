@@ -48,7 +48,8 @@ def select_version(folder: Path, period: Period | None) -> Path:
     described: list[str] = []
     for path in sorted(folder.glob("*.yaml")):
         data, _ = load_yaml(path)
-        eff = data.get("effective") if isinstance(data.get("effective"), dict) else {}
+        raw = data.get("effective")
+        eff: dict[str, object] = raw if isinstance(raw, dict) else {}
         start, end = _as_date(eff.get("from")), _as_date(eff.get("to"))
         described.append(f"{path.name} ({start or '…'} – {end or '…'})")
         if (start is None or start <= day) and (end is None or day <= end):
