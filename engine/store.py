@@ -186,7 +186,7 @@ class Store:
         """The run whose id is ``run`` or starts with it (unique prefix)."""
         with Session(self.engine) as s:
             rows = [r[0] for r in s.execute(select(RunRow).where(
-                RunRow.id.startswith(run)).limit(5)).all()]  # type: ignore[attr-defined]
+                RunRow.id.startswith(run, autoescape=True)).limit(5)).all()]  # type: ignore[attr-defined]
         if len(rows) == 1:
             return _info(rows[0])
         if len(rows) > 1:

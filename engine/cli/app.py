@@ -144,6 +144,7 @@ def plugins(as_json: JsonOpt = False, lang: LangOpt = "zh") -> None:
 def main() -> None:
     """Console-script entry point."""
     from . import commands  # noqa: F401  (registers the run/explain/test/demo commands)
+    from . import analyze  # noqa: F401  (registers the analyze command)
 
     os.environ.setdefault("PYTHONIOENCODING", "utf-8")
     app()

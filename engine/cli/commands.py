@@ -90,7 +90,9 @@ def run_cmd(
     as_json: JsonOpt = False,
     force: Annotated[bool, typer.Option("--force", help="re-run even if stored")] = False,
     sheet: Annotated[str | None, typer.Option("--sheet", help="XLSX sheet name")] = None,
-    report: Annotated[Path | None, typer.Option("--report", help="also write an HTML report")] = None,
+    report: Annotated[Path | None, typer.Option("--report", help="also write a report (see --format)")] = None,
+    report_format: FormatOpt = "html",
+    per_unit: PerUnitOpt = False,
     strict: StrictOpt = False,
     lang: LangOpt = "zh",
 ) -> None:
@@ -106,7 +108,10 @@ def run_cmd(
             with err.status(text("cli.stage", lg)):
                 outcome = run(ruleset, facts, period=period, db=db, force=force, sheet=sheet, strict=strict)
         if report is not None:
-            _write_report(outcome.info, outcome.units, report, lg, outcome.ruleset.region_dir)
+            from engine.store import Store
+
+            _write_report(outcome.info, outcome.units, report, lg, outcome.ruleset.region_dir,
+                          fmt=report_format, per_unit=per_unit, store=Store(db))
         if as_json:
             print_json(outcome.as_json())
             return
@@ -127,10 +132,13 @@ def _print_units(units: list, lg: str) -> None:  # type: ignore[type-arg]
     out.print(table)
 
 
-def _write_report(info, units, path: Path, lg, region_dir) -> None:  # type: ignore[no-untyped-def]
-    from engine.report import write_report
+def _write_report(info, units, path: Path, lg, region_dir, *, fmt: str = "html",  # type: ignore[no-untyped-def]
+                  per_unit: bool = False, store=None) -> Path:
+    from engine.report import history_from_store, write_report
 
-    write_report(info, units, path, lang=lg, region_dir=region_dir)
+    history = history_from_store(store, info) if store is not None else None
+    return write_report(info, units, path, lang=lg, region_dir=region_dir, history=history,
+                        fmt=fmt, per_unit=per_unit)
 
 
 @app.command()
@@ -181,14 +189,21 @@ def runs(
         out.print(table)
 
 
+FormatOpt = Annotated[str, typer.Option("--format", help="html | md | xlsx | pdf | json")]
+PerUnitOpt = Annotated[bool, typer.Option("--per-unit", help="one card per unit, written into the --out folder")]
+
+
 @app.command()
 def report(
-    run_id: Annotated[str, typer.Argument(metavar="RUN")],
-    out_path: Annotated[Path, typer.Option("--out", help="HTML file to write")] = Path("report.html"),
+    run_id: Annotated[str, typer.Argument(metavar="RUN", help="run id (a unique prefix is enough)")],
+    out_path: Annotated[Path | None, typer.Option(
+        "--out", help="file to write (a folder with --per-unit); default report.<format> or cards/")] = None,
+    fmt_name: FormatOpt = "html",
+    per_unit: PerUnitOpt = False,
     db: DbOpt = None,
     lang: LangOpt = "zh",
 ) -> None:
-    """Render the HTML report of a stored run."""
+    """Render the report of a stored run: HTML, Markdown, Excel, PDF or the JSON context."""
     from engine.store import Store
 
     lg = lang_of(lang)
@@ -196,8 +211,10 @@ def report(
         store = Store(db)
         info = store.get_run(run_id)
         region = Path(info.ruleset_path).parent if info.ruleset_path else None
-        _write_report(info, store.load_units(info.id), out_path, lg, region)
-        out.print(text("cli.report.written", lg, path=out_path), markup=False)
+        target = out_path or (Path("cards") if per_unit else Path(f"report.{fmt_name}"))
+        written = _write_report(info, store.load_units(info.id), target, lg, region,
+                                fmt=fmt_name, per_unit=per_unit, store=store)
+        out.print(text("cli.report.written", lg, path=written), markup=False)
 
 
 @app.command()

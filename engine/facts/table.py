@@ -34,6 +34,7 @@ RESERVED: dict[str, tuple[str, ...]] = {
     "parent": ("parent", "上级单位", "所属单位"),
 }
 MAX_REPORTED = 200
+KIND_ZH = {"month": "月度", "quarter": "季度", "half": "半年度", "year": "年度"}
 
 register(
     {
@@ -59,7 +60,7 @@ register(
                               "`{value}` is not yes/no ({label} needs 是/否, true/false or 1/0)"),
         "facts.below_min": ("`{value}` 小于最小值 {min}（{label}）", "`{value}` is below the minimum {min} ({label})"),
         "facts.above_max": ("`{value}` 大于最大值 {max}（{label}）", "`{value}` is above the maximum {max} ({label})"),
-        "facts.bad_period": ("无法识别考核期 `{value}`（应为 {example} 这样的{kind}）",
+        "facts.bad_period": ("无法识别考核期 `{value}`（应为 {example} 这样的{kind_zh}）",
                              "cannot read period `{value}` (expected a {kind} like {example})"),
         "facts.several_periods": ("文件包含多个考核期（{periods}），请用 --period 选择一个",
                                   "the file holds several periods ({periods}); pick one with --period"),
@@ -195,7 +196,7 @@ def _select_period(
         target = parse_period(wanted)
         if target is None or target.kind != kind:
             ctx.bad("facts.bad_period", None, None, "--period", value=wanted, kind=kind,
-                    example=EXAMPLES[kind])
+                    kind_zh=KIND_ZH[kind], example=EXAMPLES[kind])
             return rows, None
     if "period" not in columns:
         if target is None and require:
@@ -208,7 +209,7 @@ def _select_period(
         p = parse_period(value) if value not in (None, "") else target
         if p is None or p.kind != kind:
             ctx.bad("facts.bad_period", line, col + 1, "period", value=value, kind=kind,
-                    example=EXAMPLES[kind])
+                    kind_zh=KIND_ZH[kind], example=EXAMPLES[kind])
             continue
         by_period.setdefault(p, []).append((line, cells))
     if ctx.problems:

@@ -1,29 +1,107 @@
-"""Reports rendered from Jinja templates (sandboxed, autoescaped).
+"""Reports of a stored run: HTML, Markdown, Excel, PDF and the JSON template context.
 
-Templates are looked up first in the ruleset's region folder
+HTML and Markdown are rendered from Jinja templates (sandboxed, escaped,
+strict), looked up first in the ruleset's region folder
 (``rulesets/<region>/templates/``), then in the project's ``templates/``.
+Excel is written with openpyxl from the same context; PDF is the HTML
+printed by headless Chromium.  The context is documented in docs/templates.md.
 """
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
+from typing import Any, Literal
 
-from engine.i18n import Lang
+from engine.errors import Problem, RunError
+from engine.i18n import Lang, register
 from engine.results import UnitResult
-from engine.store import RunInfo
+from engine.store import RunInfo, Store
 
-from .context import build_context
+from .context import CONTEXT_VERSION, build_context, unit_context
+from .history import load_history
 from .render import render_template
 
-__all__ = ["write_report"]
+__all__ = ["CONTEXT_VERSION", "FORMATS", "Format", "build_context", "load_history", "write_report"]
+
+Format = Literal["html", "md", "xlsx", "pdf", "json"]
+FORMATS: tuple[str, ...] = ("html", "md", "xlsx", "pdf", "json")
+SUFFIX = {"html": ".html", "md": ".md", "xlsx": ".xlsx", "pdf": ".pdf", "json": ".json"}
+
+register(
+    {
+        "report.bad_format": ("未知的报告格式 `{format}`；可选：{choices}", "unknown report format `{format}`; expected one of: {choices}"),
+    }
+)
 
 
 def write_report(info: RunInfo, units: list[UnitResult], path: Path, *, lang: Lang = "zh",
-                 region_dir: Path | None = None, history: dict | None = None) -> Path:  # type: ignore[type-arg]
-    """Render the HTML report of a run to ``path``; return the path."""
-    context = build_context(info, units, lang=lang, history=history or {})
-    html = render_template("report.html.j2", context, region_dir=region_dir)
+                 region_dir: Path | None = None, history: dict[str, Any] | None = None,
+                 fmt: str = "html", per_unit: bool = False) -> Path:
+    """Write the report of a run to ``path`` (a folder of unit cards with ``per_unit``); return it.
+
+    ``history`` is :func:`load_history`'s result (trends and lights history
+    appear when it has earlier periods).
+    """
+    if fmt not in FORMATS:
+        raise RunError(Problem("report.bad_format", {"format": fmt, "choices": ", ".join(FORMATS)}))
+    context = build_context(info, units, lang=lang, history=history, charts=fmt in ("html", "pdf"))
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(html, encoding="utf-8")
+    if not per_unit:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _write_one(context, path, fmt, region_dir, single=False)
+        return path
+    path.mkdir(parents=True, exist_ok=True)
+    used: set[str] = set()
+    for unit in context["units"]:
+        stem = _file_stem(unit["unit"])
+        while stem.lower() in used:  # "a/b" and "a_b" must not overwrite each other
+            stem += "_"
+        used.add(stem.lower())
+        _write_one(unit_context(context, unit), path / f"{stem}{SUFFIX[fmt]}", fmt, region_dir, single=True)
     return path
+
+
+def history_from_store(store: Store, info: RunInfo) -> dict[str, Any]:
+    """Earlier periods of ``info``'s ruleset, for trends (see :func:`load_history`)."""
+    return load_history(store, info)
+
+
+def _write_one(context: dict[str, Any], path: Path, fmt: str, region_dir: Path | None, *, single: bool) -> None:
+    kind = "unit" if single else "report"
+    if fmt == "html":
+        path.write_text(render_template(_html_template(context, kind), context, region_dir=region_dir),
+                        encoding="utf-8")
+    elif fmt == "md":
+        path.write_text(render_template(f"{kind}.md.j2", context, region_dir=region_dir), encoding="utf-8")
+    elif fmt == "json":
+        path.write_text(context_json(context), encoding="utf-8")
+    elif fmt == "xlsx":
+        from .excel import write_xlsx
+
+        write_xlsx(context, path)
+    else:
+        from .pdf import html_to_pdf
+
+        html = render_template(_html_template(context, kind), context, region_dir=region_dir)
+        html_to_pdf(html, path)
+
+
+def _html_template(context: dict[str, Any], kind: str) -> str:
+    return f"{kind}.html.j2"
+
+
+def context_json(context: dict[str, Any]) -> str:
+    """The template context as JSON (the ``--format json`` report; charts are HTML-only)."""
+    doc = {**context, "charts": {**context["charts"], "grades": None, "histograms": [], "units": {}}}
+    return json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=False, default=str) + "\n"
+
+
+_UNSAFE = re.compile(r"[^\w.-]+", re.UNICODE)
+
+
+def _file_stem(unit: str) -> str:
+    """A file name for a unit id: unsafe characters become ``_``; never empty or hidden."""
+    stem = _UNSAFE.sub("_", unit).strip("._") or "unit"
+    return stem[:100]

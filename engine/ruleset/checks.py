@@ -25,6 +25,11 @@ DEFAULT = "default"
 
 register(
     {
+        "check.fact_range": ("事实的 min（{min}）大于 max（{max}）", "the fact's min ({min}) is above its max ({max})"),
+        "check.fact_default": ("默认值 {default} 不在 min/max 范围内", "the default {default} lies outside min/max"),
+        "check.fact_indicator_clash": ("`{name}` 既是事实又是指标，公式和规则无法区分，请改名其中一个",
+                                       "`{name}` is both a fact and an indicator; formulas and rules cannot tell "
+                                       "them apart, rename one"),
         "check.weights_sum": ("类别 `{category}` 的权重合计为 {total}，应为 100",
                               "the weights of `{category}` add up to {total}, not 100"),
         "check.weights_unknown_category": ("weights 中的 `{name}` 不是类别（也不是 default）",
@@ -58,6 +63,21 @@ register(
         "check.test_light": ("`{name}` 不是灯色（green、yellow、red、none）", "`{name}` is not a light (green, yellow, red, none)"),
     }
 )
+
+
+def check_facts(model: RulesetModel, smap: SourceMap, problems: list[Problem]) -> None:
+    """Fact ranges are possible, defaults lie in them, and no fact shares an indicator's id."""
+    for fid, fact in model.facts.items():
+        path = ("facts", fid)
+        if fact.min is not None and fact.max is not None and fact.min > fact.max:
+            problems.append(Problem("check.fact_range", {"min": fmt(fact.min), "max": fmt(fact.max)},
+                                    smap.locate((*path, "min"))))
+        d = fact.default
+        if isinstance(d, int | float) and not isinstance(d, bool) and (
+                (fact.min is not None and d < fact.min) or (fact.max is not None and d > fact.max)):
+            problems.append(Problem("check.fact_default", {"default": fmt(d)}, smap.locate((*path, "default"))))
+        if fid in model.indicators:
+            problems.append(Problem("check.fact_indicator_clash", {"name": fid}, smap.locate(("indicators", fid), key=True)))
 
 
 def fmt(x: float) -> str:

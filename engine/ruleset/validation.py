@@ -65,12 +65,37 @@ def validate_model(data: dict[str, Any], smap: SourceMap) -> RulesetModel:
         problems: list[Problem] = []
         seen: set[PathKey] = set()
         for err in e.errors():
+            if _other_branch(data, err["loc"]):
+                continue
             path, rest = _data_path(data, err["loc"])
             if path in seen:
                 continue  # a union reports each alternative; one message per place is enough
             seen.add(path)
             problems.append(_problem(err, path, rest, smap))
         raise RulesetError(problems) from None
+
+
+def _value_at(data: Any, path: PathKey) -> Any:
+    for part in path:
+        data = data[part]
+    return data
+
+
+def _other_branch(data: Any, loc: tuple[int | str, ...]) -> bool:
+    """An error from the union member the value was clearly not meant as.
+
+    A weight table is either numbers or ``{ahp: …}``; report only the errors
+    of the form the author wrote.
+    """
+    for i, part in enumerate(loc):
+        if not isinstance(part, str):
+            continue
+        is_ahp, is_table = part == "AhpWeights", part.startswith("dict[")
+        if is_ahp or is_table:
+            node = _value_at(data, _data_path(data, loc[:i])[0])
+            if isinstance(node, dict) and ("ahp" in node) != is_ahp:
+                return True
+    return False
 
 
 def _data_path(data: Any, loc: tuple[int | str, ...]) -> tuple[PathKey, list[str | int]]:

@@ -1,0 +1,71 @@
+"""``kaohe analyze RUN…``: correlation/regression diagnostics across a run's indicators."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from engine.i18n import register, text
+
+from .app import DbOpt, JsonOpt, LangOpt, app, lang_of
+from .output import err, out, print_json, reported
+
+register(
+    {
+        "cli.analyze.unknown_target": ("运行中没有指标 `{target}`；可用：{known}",
+                                       "no indicator `{target}` in the run(s); known: {known}"),
+        "cli.analyze.title": ("指标相关分析（{rows} 行，运行 {runs}）", "indicator correlations ({rows} rows, runs {runs})"),
+        "cli.analyze.none": ("没有可分析的指标对（每个指标至少需要 3 个有差异的值）",
+                             "no indicator pairs to analyse (each needs at least 3 differing values)"),
+        "cli.analyze.flag": ("⚠ 指标 `{indicator}` 不能区分单位（{code}）：{detail}",
+                             "⚠ indicator `{indicator}` does not differentiate units ({code}): {detail}"),
+        "cli.analyze.effect.negligible": ("可忽略", "negligible"), "cli.analyze.effect.small": ("弱", "small"),
+        "cli.analyze.effect.medium": ("中", "medium"), "cli.analyze.effect.large": ("强", "large"),
+    }
+)
+
+
+def _p(p: float) -> str:
+    return "—" if p != p else ("<0.001" if p < 0.001 else f"{p:.3f}")
+
+
+@app.command()
+def analyze(
+    runs: Annotated[list[str], typer.Argument(help="stored run ids (or unique prefixes); several are pooled")],
+    target: Annotated[str | None, typer.Option("--target", help="only correlate with this indicator")] = None,
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+    lang: LangOpt = "zh",
+) -> None:
+    """Which indicators move together (Pearson/Spearman r, p, effect size), and which never differentiate units."""
+    from engine.analyze import analyze_runs
+    from engine.errors import Problem, RunError
+
+    lg = lang_of(lang)
+    with reported(lg, as_json):
+        try:
+            result = analyze_runs(runs, db=db, target=target)
+        except KeyError:
+            from engine.store import Store
+
+            store = Store(db)
+            known = sorted({k for r in runs for u in store.load_units(store.get_run(r).id) for k in u.indicators})
+            raise RunError(Problem("cli.analyze.unknown_target",
+                                   {"target": target, "known": ", ".join(known)})) from None
+    if as_json:
+        print_json(result.as_json())
+        return
+    from rich.table import Table
+
+    table = Table("a", "b", "n", "Pearson r", "p", "Spearman ρ", "p", "r²", "slope", "effect",
+                  title=text("cli.analyze.title", lg, rows=result.rows, runs=", ".join(result.runs)))
+    for c in result.correlations:
+        table.add_row(c.a, c.b, str(c.n), f"{c.pearson_r:+.3f}", _p(c.pearson_p), f"{c.spearman_rho:+.3f}",
+                      _p(c.spearman_p), f"{c.r2:.3f}", f"{c.slope:.4g}", text(f"cli.analyze.effect.{c.effect}", lg))
+    if result.correlations:
+        out.print(table)
+    else:
+        out.print(text("cli.analyze.none", lg), markup=False)
+    for f in result.flags:
+        err.print(text("cli.analyze.flag", lg, indicator=f.indicator, code=f.code, detail=f.detail), markup=False)
