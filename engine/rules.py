@@ -15,7 +15,7 @@ make the computation an indicator.
 
 from __future__ import annotations
 
-import contextlib
+import functools
 import itertools
 import json
 import math
@@ -23,12 +23,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 from durable import engine as durable_engine
 
 from engine.errors import Hint, Location, Problem, RulesetError, RunError
 from engine.expr import Expression, ExpressionError, compile_expression
 from engine.expr.nodes import BinOp, BoolOp, Call, Compare, IfExp, Name, Neg, Node, Not, Num, Str
-from engine.expr.trace import render
+from engine.expr.trace import evaluate_value, render
 from engine.i18n import register
 from engine.results import Firing
 
@@ -78,6 +79,7 @@ class CompiledRules:
 
     rules: tuple[CompiledRule, ...]
     fields: Mapping[str, str]
+    derived: tuple[tuple[str, Node], ...] = ()
 
     def __len__(self) -> int:
         return len(self.rules)
@@ -94,17 +96,18 @@ def compile_rules(rules: Sequence[RuleSource], types: Mapping[str, str] | None =
     fields = {name: f"v{i}" for i, name in enumerate(names)}
     compiled: list[CompiledRule] = []
     problems: list[Problem] = []
+    derived: dict[str, tuple[str, Node]] = {}
     for rule in rules:
         expr = _parse(rule)
         try:
-            cond = _Compiler(fields, types or {}).condition(expr.node)
+            cond = _Compiler(fields, types or {}, derived).condition(expr.node)
             compiled.append(CompiledRule(rule.id, expr, cond))
         except _Unsupported as e:
             loc = _shift(rule.location, e.node.offset)
             problems.append(Problem(e.code, e.params, loc, Hint("hint.make_indicator")))
     if problems:
         raise RulesetError(problems)
-    return CompiledRules(tuple(compiled), fields)
+    return CompiledRules(tuple(compiled), fields, tuple(derived.values()))
 
 
 def _parse(rule: RuleSource) -> Expression:
@@ -122,9 +125,20 @@ def _shift(loc: Location | None, offset: int) -> Location | None:
 
 
 class _Compiler:
-    def __init__(self, fields: Mapping[str, str], types: Mapping[str, str]):
+    """Turns a condition tree into a durable_rules condition.
+
+    Each comparison puts a name's field on the left.  The right-hand side is a
+    string literal, another name's field, or a *derived* field: a number or
+    ``+ - * /`` of names and numbers, computed per unit by kaohe's own
+    evaluator (so division by zero is missing, exactly as in formulas) and
+    compared by durable_rules.  Numbers never appear inside the durable_rules
+    JSON, which cannot parse exponent notation.
+    """
+
+    def __init__(self, fields: Mapping[str, str], types: Mapping[str, str], derived: dict[str, tuple[str, Node]]):
         self.fields = fields
         self.types = types
+        self.derived = derived
 
     def condition(self, node: Node, negate: bool = False) -> dict[str, Any]:
         if isinstance(node, Not):
@@ -152,6 +166,8 @@ class _Compiler:
                 Neg: "负号 / unary minus"}.get(type(node), type(node).__name__)
         if isinstance(node, Call):
             what = f"{node.func}(…)"
+        elif isinstance(node, BinOp) and node.op == "**":
+            what = "**"
         return _Unsupported("rules.unsupported", node, what=what)
 
     def compare(self, op: str, left: Node, right: Node, negate: bool) -> dict[str, Any]:
@@ -159,59 +175,49 @@ class _Compiler:
             left, right, op = right, left, _FLIP[op]
         if not isinstance(left, Name):
             if isinstance(left, Num | Str) and isinstance(right, Num | Str):
-                raise _Unsupported("rules.constant", left, text=f"{left.value} {op} {right.value}")
+                raise _Unsupported("rules.constant", left, text=f"{render(left)} {op} {render(right)}")
+            self.check_arithmetic(left)
             raise _Unsupported("rules.left_side", left, text=render(left))
         if negate:
             op = _NEGATE[op]
-        guards = self.presence(left) + self.presence_of(right)
-        rhs = self.value(right)
         field = self.fields[left.id]
+        presence = [field + "_ok"]
+        rhs: Any
+        if isinstance(right, Str):
+            rhs = right.value
+        elif isinstance(right, Name):
+            rhs = {"$m": self.fields[right.id]}
+            presence.append(self.fields[right.id] + "_ok")
+        else:
+            other = self.derive(right)
+            rhs = {"$m": other}
+            presence.append(other + "_ok")
         test = {field: rhs} if op == "==" else {_OPS[op]: {field: rhs}}
         if not negate:
-            return {"$and": [*guards, test]}
-        missing = [{k: 0 for k in g} for g in guards if _is_presence(g)]
-        nonzero = [g for g in guards if not _is_presence(g)]
-        # not (a op b) holds when a value is missing, or when the negated comparison holds
-        # (a zero divisor makes the original comparison false, so its negation true)
-        zero_div = [{next(iter(g["$neq"])): 0} for g in nonzero]
-        return {"$or": [*missing, *zero_div, test]}
+            return {"$and": [*({p: 1} for p in presence), test]}
+        # not (a op b) holds when either side is missing, or when the negated comparison holds
+        return {"$or": [*({p: 0} for p in presence), {"$and": [*({p: 1} for p in presence), test]}]}
 
-    def presence(self, name: Name) -> list[dict[str, Any]]:
-        return [{self.fields[name.id] + "_ok": 1}]
-
-    def presence_of(self, node: Node) -> list[dict[str, Any]]:
-        if isinstance(node, Name):
-            return self.presence(node)
-        if isinstance(node, BinOp):
-            guards = self.presence_of(node.left) + self.presence_of(node.right)
-            if node.op == "/":
-                if not isinstance(node.right, Name | Num):
-                    raise self.unsupported(node)
-                if isinstance(node.right, Name):
-                    guards.append({"$neq": {self.fields[node.right.id]: 0}})
-            return guards
+    def check_arithmetic(self, node: Node) -> None:
+        if isinstance(node, Num | Name):
+            return
         if isinstance(node, Neg):
-            return self.presence_of(node.operand)
-        return []
-
-    def value(self, node: Node) -> Any:
-        if isinstance(node, Num):
-            return int(node.value) if node.value.is_integer() and abs(node.value) < 2**53 else node.value
-        if isinstance(node, Str):
-            return node.value
-        if isinstance(node, Name):
-            return {"$m": self.fields[node.id]}
+            self.check_arithmetic(node.operand)
+            return
+        if isinstance(node, BinOp) and node.op == "/" and isinstance(node.right, Num) and node.right.value == 0:
+            raise _Unsupported("rules.unsupported", node, what="/ 0")
         if isinstance(node, BinOp) and node.op in _ARITH:
-            if node.op == "/" and isinstance(node.right, Num) and node.right.value == 0:
-                raise self.unsupported(node)
-            return {_ARITH[node.op]: {"$l": self.value(node.left), "$r": self.value(node.right)}}
-        if isinstance(node, Neg):
-            return {"$mul": {"$l": -1, "$r": self.value(node.operand)}}
+            self.check_arithmetic(node.left)
+            self.check_arithmetic(node.right)
+            return
         raise self.unsupported(node)
 
-
-def _is_presence(guard: dict[str, Any]) -> bool:
-    return len(guard) == 1 and next(iter(guard)).endswith("_ok")
+    def derive(self, node: Node) -> str:
+        self.check_arithmetic(node)
+        key = render(node)
+        if key not in self.derived:
+            self.derived[key] = (f"d{len(self.derived)}", node)
+        return self.derived[key][0]
 
 
 class _PrivateHost(durable_engine.Host):  # type: ignore[misc]
@@ -262,16 +268,67 @@ def run_rules(
 
 def _assert_all(host: Any, name: str, compiled: CompiledRules, records: Sequence[Mapping[str, Any]],
                 key: str) -> None:
+    import durable_rules_engine as dre
+
+    rules = host.get_ruleset(name)
+    errors: list[BaseException] = []
+
+    def complete(error: BaseException | None, _state: Any) -> None:
+        if error:
+            errors.append(error)
+
+    constants = {f: n.value for f, n in compiled.derived if isinstance(n, Num)}
+    computed = [(f, n) for f, n in compiled.derived if not isinstance(n, Num)]
+    fixed: dict[str, Any] = {_ALWAYS: 1}
+    for field, value in constants.items():
+        _put(fixed, field, value)
+    fixed_json = ",".join(f'"{k}":{_json_value(v)}' for k, v in fixed.items())
+    fields = list(compiled.fields.items())
     for seq, record in enumerate(records, start=1):
-        fact: dict[str, Any] = {"id": seq, key: record[key], _ALWAYS: 1}
-        for field_name, field in compiled.fields.items():
-            value = record.get(field_name)
-            present = value is not None and not (isinstance(value, float) and math.isnan(value))
-            fact[field + "_ok"] = 1 if present else 0
-            fact[field] = value if present else 0
-        with contextlib.suppress(durable_engine.MessageNotHandledException):
-            host.assert_fact(name, fact)
-        host.retract_fact(name, fact)
+        fact: dict[str, Any] = {"id": seq, key: str(record[key])}
+        for field_name, field in fields:
+            _put(fact, field, record.get(field_name))
+        for field, node in computed:
+            _put(fact, field, evaluate_value(node, record))
+        text = fact_json(fact)[:-1] + "," + fixed_json + "}"
+        try:
+            state = rules._handle_result(dre.assert_fact(rules._handle, text), fact)
+        except durable_engine.MessageNotHandledException:
+            state = None
+        if state is not None:
+            rules.do_actions(state, complete)
+            if errors:
+                raise errors[0]
+        dre.retract_fact(rules._handle, text)
+
+
+def _put(fact: dict[str, Any], field: str, value: Any) -> None:
+    present = value is not None and not (isinstance(value, float) and not math.isfinite(value))
+    fact[field + "_ok"] = 1 if present else 0
+    fact[field] = value if present else 0.0
+
+
+def fact_json(fact: Mapping[str, Any]) -> str:
+    """A flat fact as JSON that durable_rules' parser reads: numbers never in exponent notation."""
+    return "{" + ",".join(f"{_json_key(k)}:{_json_value(v)}" for k, v in fact.items()) + "}"
+
+
+@functools.lru_cache(maxsize=1024)
+def _json_key(k: str) -> str:
+    return json.dumps(k, ensure_ascii=False)
+
+
+def _json_value(v: Any) -> str:
+    if isinstance(v, str):
+        return json.dumps(v, ensure_ascii=False)
+    if isinstance(v, bool):
+        return "1" if v else "0"
+    if isinstance(v, int):
+        return str(v)
+    text = repr(float(v))
+    if "e" in text or "inf" in text or "nan" in text:
+        return np.format_float_positional(float(v), unique=True, trim="0")
+    return text
 
 
 def _release(host: Any, name: str) -> None:

@@ -18,8 +18,8 @@ register(
         "cli.analyze.title": ("指标相关分析（{rows} 行，运行 {runs}）", "indicator correlations ({rows} rows, runs {runs})"),
         "cli.analyze.none": ("没有可分析的指标对（每个指标至少需要 3 个有差异的值）",
                              "no indicator pairs to analyse (each needs at least 3 differing values)"),
-        "cli.analyze.flag": ("⚠ 指标 `{indicator}` 不能区分单位（{code}）：{detail}",
-                             "⚠ indicator `{indicator}` does not differentiate units ({code}): {detail}"),
+        "cli.analyze.flag": ("⚠ 指标 `{indicator}` 不能区分单位（{reason}）：{detail}",
+                             "⚠ indicator `{indicator}` does not differentiate units ({reason}): {detail}"),
         "cli.analyze.effect.negligible": ("可忽略", "negligible"), "cli.analyze.effect.small": ("弱", "small"),
         "cli.analyze.effect.medium": ("中", "medium"), "cli.analyze.effect.large": ("强", "large"),
     }
@@ -68,4 +68,4 @@ def analyze(
     else:
         out.print(text("cli.analyze.none", lg), markup=False)
     for f in result.flags:
-        err.print(text("cli.analyze.flag", lg, indicator=f.indicator, code=f.code, detail=f.detail), markup=False)
+        err.print(text("cli.analyze.flag", lg, indicator=f.indicator, reason=f.code, detail=f.detail), markup=False)

@@ -8,6 +8,7 @@ that is not finite (division by zero, overflow) becomes missing.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 
 import numpy as np
@@ -34,7 +35,8 @@ def evaluate(node: Node, env: Env) -> np.ndarray:
         return _compare_chain(node, env)
     if isinstance(node, BoolOp):
         truths = [truthy(evaluate(v, env)) for v in node.values]
-        combined = np.logical_and.reduce(truths) if node.op == "and" else np.logical_or.reduce(truths)
+        combine = np.logical_and if node.op == "and" else np.logical_or
+        combined = functools.reduce(combine, truths)
         return np.asarray(combined, dtype=np.float64)
     if isinstance(node, Not):
         return (~truthy(evaluate(node.operand, env))).astype(np.float64)
@@ -84,7 +86,7 @@ def _arith(op: str, left: np.ndarray, right: np.ndarray) -> np.ndarray:
         elif op == "/":
             out = np.where(b == 0, np.nan, a / np.where(b == 0, 1.0, b))
         else:
-            out = np.power(a, b)
+            out = np.where(np.isnan(a) | np.isnan(b), np.nan, np.power(a, b))
     return _finite(np.asarray(out, dtype=np.float64))
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 Scalar = float | str | None
+_NUDGE = 8 * float(np.finfo(np.float64).eps)
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,8 @@ class Function:
 def _round_half_away(x: np.ndarray, digits: np.ndarray | float = 0.0) -> np.ndarray:
     with np.errstate(all="ignore"):
         factor = np.power(10.0, digits)
-        out = np.sign(x) * np.floor(np.abs(x) * factor + 0.5) / factor
+        # round the decimal a person wrote: 1.005 is stored as 1.00499999…, so nudge a few ulps
+        out = np.sign(x) * np.floor(np.abs(x) * factor * (1.0 + _NUDGE) + 0.5) / factor
         return np.where(x == 0, 0.0, out)
 
 

@@ -9,6 +9,7 @@ points at the offending character.  Nothing is ever evaluated here.
 from __future__ import annotations
 
 import ast
+import warnings
 from typing import Literal
 
 from engine.errors import Hint, Problem, RulesetError
@@ -84,7 +85,9 @@ def parse(text: str, functions: frozenset[str]) -> Node:
     source = text.strip()
     lead = len(text) - len(text.lstrip())
     try:
-        tree = ast.parse(source, mode="eval")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # e.g. "invalid decimal literal" SyntaxWarning
+            tree = ast.parse(source, mode="eval")
     except SyntaxError as e:
         offset = _char_offset(source, e.lineno or 1, (e.offset or 1) - 1, byte_based=False)
         raise ExpressionError(

@@ -82,14 +82,19 @@ def evaluate_row(node: Node, env: RowEnv) -> tuple[Value, list[Step]]:
     return value, steps
 
 
+def evaluate_value(node: Node, env: RowEnv) -> Value:
+    """The value of ``node`` for one row, without a trace (fast path)."""
+    return _Tracer(env, None).eval(node)
+
+
 class _Tracer:
-    def __init__(self, env: RowEnv, steps: list[Step]):
+    def __init__(self, env: RowEnv, steps: list[Step] | None):
         self.env = env
         self.steps = steps
 
     def eval(self, node: Node) -> Value:
         value = self._eval(node)
-        if not isinstance(node, Num | Str | Name):
+        if self.steps is not None and not isinstance(node, Num | Str | Name):
             self.steps.append(Step(render(node), render(node, self.env), value))
         return value
 

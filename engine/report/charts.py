@@ -71,17 +71,18 @@ def _integer_axis(ax: Any) -> None:
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
 
 
+_METADATA = re.compile(r"\s*<metadata>.*?</metadata>", re.DOTALL)
 _FONT_DECL = re.compile(r"font-family:\s*[^;\"]*")
 
 
-def _svg(fig: Any) -> Markup:
+def _svg(fig: Any, *, tight: bool = True) -> Markup:
     """The figure as an inline ``<svg>`` element (XML prolog and DOCTYPE dropped)."""
     plt = _pyplot()
     buf = io.StringIO()
-    fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None}, bbox_inches="tight")
+    fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None}, bbox_inches="tight" if tight else None)
     plt.close(fig)
     text = buf.getvalue()
-    text = text[text.index("<svg"):]
+    text = _METADATA.sub("", text[text.index("<svg"):])
     # Name the whole CJK fallback list, so a PC without Noto uses YaHei/PingFang.
     families = ", ".join(f"'{f}'" for f in FONT_FAMILIES) + ", sans-serif"
     text = _FONT_DECL.sub(f"font-family: {families}", text)
@@ -135,8 +136,10 @@ def unit_vs_category(labels: Sequence[str], unit_scores: Sequence[float | None],
     ax.set_yticks(ys, list(labels))
     ax.invert_yaxis()
     ax.set_xlim(0, 100)
-    ax.legend(fontsize=7, frameon=False, loc="lower right")
-    return _svg(fig)
+    ax.legend(fontsize=7, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=2)
+    # Fixed margins instead of a tight bounding box: one draw per chart, not two (cards are many).
+    fig.subplots_adjust(left=0.3, right=0.97, top=0.97, bottom=0.3)
+    return _svg(fig, tight=False)
 
 
 def trends(periods: Sequence[str], series: Sequence[tuple[str, Sequence[float | None], Sequence[str]]]) -> Markup:
@@ -154,4 +157,5 @@ def trends(periods: Sequence[str], series: Sequence[tuple[str, Sequence[float | 
         ax.set_title(label, fontsize=8)
         ax.set_xticks(xs, [p[-2:] for p in periods], fontsize=6)
         ax.tick_params(axis="y", labelsize=6)
-    return _svg(fig)
+    fig.subplots_adjust(left=0.12, right=0.98, top=0.8, bottom=0.2, wspace=0.45)
+    return _svg(fig, tight=False)
