@@ -9,6 +9,7 @@ points at the offending character.  Nothing is ever evaluated here.
 from __future__ import annotations
 
 import ast
+import math
 import warnings
 from typing import Literal
 
@@ -152,7 +153,13 @@ class _Converter:
         if isinstance(v, bool):
             return Num(1.0 if v else 0.0, self.offset(node))
         if isinstance(v, int | float):
-            return Num(float(v), self.offset(node))
+            try:
+                number = float(v)
+            except OverflowError:
+                number = math.inf
+            if not math.isfinite(number):
+                raise self.fail(node, "expr.constant", text=self.segment(node))
+            return Num(number, self.offset(node))
         if isinstance(v, str):
             return Str(v, self.offset(node))
         raise self.fail(node, "expr.constant", text=self.segment(node))
