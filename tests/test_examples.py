@@ -1,0 +1,88 @@
+"""The bundled example regions: their `tests:` pass, their example facts run, the generator is reproducible.
+
+Each ruleset under ``rulesets/`` carries hand-computed examples (``tests:``);
+each region's example facts (``examples/<region>/<period>.csv``, written by
+``examples/generate.py``) must run period after period, so that ``previous.``
+rules such as ``red_twice`` see the earlier quarter.
+"""
+
+from __future__ import annotations
+
+import filecmp
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from engine.ruleset import load_ruleset
+from engine.run import run
+from engine.testing import run_tests, unfired_rules
+
+ROOT = Path(__file__).resolve().parent.parent
+RULESETS = sorted((ROOT / "rulesets").rglob("*.yaml"))
+EXAMPLES = ROOT / "examples"
+
+# ruleset -> the example fact files it runs on, in period order
+REGION_RUNS = {
+    "shunde-court/court.yaml": ["shunde-court/2025Q1.csv", "shunde-court/2025Q2.csv",
+                                "shunde-court/2025Q3.csv", "shunde-court/2025Q4.csv"],
+    "pzhen/units.yaml": ["pzhen/2025Q1.csv", "pzhen/2025Q2.csv", "pzhen/2025Q3.csv", "pzhen/2025Q4.csv"],
+    "pzhen/staff.yaml": ["pzhen/2025H1.csv", "pzhen/2025H2.csv"],
+    "wulate-health/health.yaml": ["wulate-health/2025Q1.csv", "wulate-health/2025Q2.csv",
+                                  "wulate-health/2025Q3.csv", "wulate-health/2025Q4.csv"],
+    "huojia-county/one-thing.yaml": ["huojia-county/2025Q1.csv", "huojia-county/2025Q2.csv"],
+}
+
+
+def _rel(path: Path) -> str:
+    return path.relative_to(ROOT / "rulesets").as_posix()
+
+
+def test_every_region_is_bundled() -> None:
+    names = {_rel(p) for p in RULESETS}
+    assert {"national/court-core.yaml", "national/township-core.yaml", "national/one-thing-standard.yaml"} <= names
+    assert set(REGION_RUNS) <= names
+
+
+@pytest.mark.parametrize("path", RULESETS, ids=_rel)
+def test_ruleset_examples_pass(path: Path) -> None:
+    ruleset = load_ruleset(path)
+    outcomes = run_tests(ruleset)
+    assert outcomes, f"{_rel(path)} has no tests:"
+    failures = [(o.name, o.error, o.mismatches) for o in outcomes if not o.passed]
+    assert not failures
+    # every case kind is present, and every rule is shown firing at least once
+    assert any(c.facts is not None for c in ruleset.model.tests)
+    assert any(c.units is not None for c in ruleset.model.tests)
+    assert unfired_rules(ruleset, outcomes) == []
+
+
+@pytest.mark.parametrize("ruleset_rel", sorted(REGION_RUNS))
+def test_example_facts_run_in_period_order(ruleset_rel: str, tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path}/k.db"
+    fired: dict[str, set[str]] = {}
+    for facts_rel in REGION_RUNS[ruleset_rel]:
+        outcome = run(ROOT / "rulesets" / ruleset_rel, EXAMPLES / facts_rel, db=db)
+        assert outcome.info.units == len(outcome.units) > 0
+        assert all(u.score is not None for u in outcome.units)
+        fired[outcome.info.period] = {f.rule_id for u in outcome.units for f in u.fired}
+    if ruleset_rel == "shunde-court/court.yaml":
+        assert "red_twice" in fired["2025Q2"]
+        assert "integrity_veto" in set().union(*fired.values())
+
+
+def test_every_example_file_is_used() -> None:
+    used = {p for files in REGION_RUNS.values() for p in files}
+    found = {p.relative_to(EXAMPLES).as_posix() for p in EXAMPLES.rglob("*.csv")}
+    assert found == used
+
+
+def test_generator_reproduces_committed_files(tmp_path: Path) -> None:
+    subprocess.run([sys.executable, str(EXAMPLES / "generate.py"), "--out", str(tmp_path)],
+                   check=True, capture_output=True)
+    generated = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.csv"))
+    committed = sorted(p.relative_to(EXAMPLES).as_posix() for p in EXAMPLES.rglob("*.csv"))
+    assert generated == committed
+    for rel in committed:
+        assert filecmp.cmp(tmp_path / rel, EXAMPLES / rel, shallow=False), rel
