@@ -131,8 +131,8 @@ def build_context(info: RunInfo, units: list[UnitResult], *, lang: Lang,
         for row in u["indicators"]:
             row["category_mean"] = means.get(u["category"], {}).get(row["id"])
             row["category_mean_text"] = format_number(row["category_mean"])
-    for u, doc in zip(units, unit_docs, strict=True):
-        doc["trend"] = unit_trend(u, history, ids, info.period)
+    for result, doc in zip(units, unit_docs, strict=True):
+        doc["trend"] = unit_trend(result, history, ids, info.period)
     show_ranking = model is None or model.report.ranking
     t = labels(lang)
     rule = flat_rule()
