@@ -1,0 +1,72 @@
+"""examples/plugin-template installs as a package and its metric works from a ruleset.
+
+The package is installed with pip into a temporary target folder (``--no-deps``:
+kaohe itself is already here), put on ``sys.path``, and found by kaohe the way
+every plugin is — through ``importlib.metadata`` entry points — not by import.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from engine.plugins import registry
+from engine.ruleset import load_ruleset
+from engine.run import run
+
+TEMPLATE = Path(__file__).resolve().parent.parent / "examples" / "plugin-template"
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    target = tmp_path_factory.mktemp("site")
+    work = tmp_path_factory.mktemp("build")
+    p = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target),
+                        str(TEMPLATE)], capture_output=True, text=True, timeout=120, cwd=work, check=False)
+    assert p.returncode == 0, p.stderr
+    return target
+
+
+@pytest.fixture
+def on_path(installed: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    monkeypatch.syspath_prepend(str(installed))
+    monkeypatch.setattr(registry, "_metrics", None)  # rediscover entry points with the new path
+    yield installed
+    sys.modules.pop("kaohe_per_judge", None)
+    registry._metrics = None  # forget per_judge again for later tests
+
+
+def test_the_installed_metric_is_discovered_and_evaluated(on_path, tmp_path):
+    from tests.test_plugin_template_data import FACTS, RULESET
+
+    assert "per_judge" in registry.names()
+    (tmp_path / "r.yaml").write_text(textwrap.dedent(RULESET), encoding="utf-8")
+    (tmp_path / "q.csv").write_text(FACTS, encoding="utf-8")
+    outcome = run(tmp_path / "r.yaml", tmp_path / "q.csv", period="2025Q1", db=f"sqlite:///{tmp_path / 'k.db'}")
+    got = {u.unit: (u.indicators["per_judge"].value, u.indicators["per_judge"].score) for u in outcome.units}
+    # a: 120 / 4 = 30 -> score 100; b: 40 / 4 = 10 -> 0; c has 0 judges (< min_judges 1) -> no value
+    assert got == {"a": (30, 100), "b": (10, 0), "c": (None, None)}
+
+
+def test_the_installed_metric_validates_its_parameters(on_path, tmp_path):
+    from tests.test_plugin_template_data import RULESET
+
+    bad = RULESET.replace("with: {min_judges: 1}", "with: {min_judges: 0}")
+    (tmp_path / "r.yaml").write_text(textwrap.dedent(bad), encoding="utf-8")
+    with pytest.raises(Exception) as e:
+        load_ruleset(tmp_path / "r.yaml")
+    message = e.value.problems[0].message("en")  # type: ignore[attr-defined]
+    assert "`per_judge`" in message and "min_judges" in message
+
+
+def test_the_template_s_own_tests_pass_when_installed(installed):
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(installed), *sys.path])}
+    p = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(TEMPLATE / "tests")],
+                       capture_output=True, text=True, env=env, timeout=120, cwd=installed, check=False)
+    assert p.returncode == 0, p.stdout + p.stderr
