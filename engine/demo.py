@@ -36,9 +36,11 @@ def run_demo(*, db: str | None, out_dir: Path, lang: Lang, echo: Callable[[str],
         echo(text("demo.period", lang, period=outcome.info.period, units=outcome.info.units,
                   id=outcome.info.id, reused=text("demo.reused", lang) if outcome.reused else ""))
     assert outcome is not None
-    from engine.report import write_report
+    from engine.report import history_from_store, write_report
+    from engine.store import Store
 
     path = out_dir / f"{DEMO_REGION}-{outcome.info.period}.html"
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_report(outcome.info, outcome.units, path, lang=lang, region_dir=DEMO_RULESET.parent)
+    history = history_from_store(Store(db), outcome.info)
+    write_report(outcome.info, outcome.units, path, lang=lang, region_dir=DEMO_RULESET.parent, history=history)
     return path

@@ -51,8 +51,7 @@ def ruleset_json(ruleset: Ruleset) -> str:
     return json.dumps(
         ruleset.model.model_dump(mode="json", by_alias=True, exclude_none=True),
         ensure_ascii=False,
-        sort_keys=True,
-    )
+    )  # key order kept: categories and indicators appear in reports in the author's order
 
 
 def facts_by_unit(facts: FactTable) -> list[dict[str, object]]:

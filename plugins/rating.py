@@ -47,7 +47,7 @@ class RatingParams(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     file: str = Field(min_length=1, description="ratings CSV (period, rater, rater_role, ratee, score); "
-                      "absolute, or relative to the working folder when the ruleset loads")
+                      "absolute, or relative to the ruleset file's folder")
     roles: dict[str, float] | None = Field(
         default=None, description="weight of each rater_role, e.g. {上级: 0.4, 同级: 0.3}; "
         "renormalised over the roles present; omit for equal weights")

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from graphlib import CycleError, TopologicalSorter
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -195,7 +196,9 @@ def _metric(model: RulesetModel, iid: str, smap: SourceMap, problems: list[Probl
                                 did_you_mean(str(ind.metric), registry.names())))
         return set()
     try:
-        params = metric.params.model_validate(ind.with_ or {})
+        base_dir = smap.locate((*path, "metric")).file
+        context = {"base_dir": str(Path(base_dir).parent)} if base_dir else {}
+        params = metric.params.model_validate(ind.with_ or {}, context=context)
     except ValidationError as e:
         for err in e.errors():
             loc = (*path, "with", *[p for p in err["loc"] if isinstance(p, str | int)])
