@@ -127,6 +127,14 @@ def _records(case: TestCaseModel) -> list[dict[str, Any]]:
     ]
 
 
+def _previous(case: TestCaseModel) -> dict[str, dict[str, Any]] | None:
+    """What ``previous.`` reads per unit: a unit's own ``previous``, else the case's."""
+    if case.facts is not None:
+        return {SINGLE_UNIT: case.previous} if case.previous else None
+    out = {u.unit: (u.previous if u.previous is not None else case.previous) for u in case.units or []}
+    return {k: v for k, v in out.items() if v} or None
+
+
 def run_case(ruleset: Ruleset, case: TestCaseModel) -> CaseOutcome:
     """Evaluate one case and compare; evaluation errors become a failed outcome."""
     outcome = CaseOutcome(ruleset.model.id, case.name)
@@ -136,7 +144,7 @@ def run_case(ruleset: Ruleset, case: TestCaseModel) -> CaseOutcome:
             _records(case), model.facts, model.categories,
             period_kind=model.period, source=f"tests[{case.name}]",
         )
-        previous = {SINGLE_UNIT: case.previous} if case.previous else None
+        previous = _previous(case)
         result = evaluate(ruleset, facts, previous=previous, quotas=case.units is not None)
     except KaoheError as e:
         outcome.error = e.render("en")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import pytest
 from pydantic import BaseModel
@@ -90,3 +92,54 @@ def test_rank_metric_through_a_ruleset(project, tmp_path):
     # criminal closure rates 0.95, 0.99, 0.70, 0.90, 0.88 -> percentiles 75, 100, 0, 50, 25; civil alone -> 100
     assert ranks == {"c01": 75.0, "c02": 100.0, "c03": 0.0, "c04": 50.0, "c05": 25.0, "d01": 100.0}
     assert np.isclose(outcome.units[0].score, 102)
+
+
+def test_remove_that_breaks_inherited_weights_points_at_the_remove(project):
+    from engine.ruleset import load_ruleset
+
+    child = """
+    kaohe: 1
+    id: child
+    name: 子规则集
+    extends: mini.yaml
+    remove: [expert_score]
+    """
+    root = project({"mini.yaml": MINI, "child.yaml": child})
+    with pytest.raises(RulesetError) as e:
+        load_ruleset(root / "child.yaml")
+    problem = e.value.problems[0]
+    assert problem.location.file.endswith("child.yaml") and problem.location.path == "remove"
+    assert "restate weights" in problem.render("en")
+
+
+def test_test_case_previous_is_checked_and_per_unit(project):
+    from engine.ruleset import load_ruleset
+    from engine.testing import run_tests
+
+    case = """
+    tests:
+      - name: typo in previous
+        category: criminal
+        facts: {received: 100, closed: 70, expert: 70}
+        previous: {light.closure_rat: red}
+        expect: {fired: []}
+    """
+    root = project({"a.yaml": MINI + textwrap.dedent(case)})
+    with pytest.raises(RulesetError) as e:
+        load_ruleset(root / "a.yaml")
+    assert "light.closure_rate" in e.value.render("en")
+
+    per_unit = """
+    tests:
+      - name: only the unit red last period is escalated
+        units:
+          - {unit: a, category: criminal, facts: {received: 100, closed: 70, expert: 70},
+             previous: {light.closure_rate: red}}
+          - {unit: b, category: criminal, facts: {received: 100, closed: 70, expert: 70}}
+        expect:
+          a: {alerts: [督办]}
+          b: {alerts: []}
+    """
+    root = project({"b.yaml": MINI + textwrap.dedent(per_unit)})
+    outcomes = run_tests(load_ruleset(root / "b.yaml"))
+    assert [o.passed for o in outcomes] == [True], outcomes

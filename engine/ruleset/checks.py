@@ -32,6 +32,12 @@ register(
                                        "them apart, rename one"),
         "check.weights_sum": ("类别 `{category}` 的权重合计为 {total}，应为 100",
                               "the weights of `{category}` add up to {total}, not 100"),
+        "hint.remove_weights": ("remove 删除了 {removed}，继承的权重表不再合计为 100：请在本文件中重写 weights.{category}",
+                                "remove dropped {removed}, so the inherited weight table no longer adds up "
+                                "to 100: restate weights.{category} in this file"),
+        "check.test_previous": ("测试用例 previous 中的 `{name}` 不是规则可读取的上期值",
+                                "`{name}` under a test case's previous is not a previous-period value rules can read"),
+        "check.test_previous_value": ("`{name}` 不可能等于 `{value}`", "`{name}` can never be `{value}`"),
         "check.weights_unknown_category": ("weights 中的 `{name}` 不是类别（也不是 default）",
                                            "`{name}` under weights is not a category (nor default)"),
         "check.weights_unknown_indicator": ("权重表中的 `{name}` 不是指标", "`{name}` in a weight table is not an indicator"),
@@ -130,8 +136,14 @@ def _plain_table(table: dict[str, Any], path: tuple[str, ...], model: RulesetMod
             ok = False
     total = sum(Fraction(str(float(w))) for w in table.values())
     if ok and abs(float(total) - WEIGHT_TOTAL) > TOLERANCE:
+        loc, hint = smap.locate(path), None
+        own_file = smap.files[-1] if smap.files else None
+        if model.remove and loc.file != own_file:
+            # the inherited table no longer adds up because this file removed an indicator
+            hint = Hint("hint.remove_weights", {"removed": ", ".join(model.remove), "category": path[1]})
+            loc = smap.locate(("remove",))
         problems.append(Problem("check.weights_sum", {"category": path[1], "total": fmt(float(total))},
-                                smap.locate(path)))
+                                loc, hint))
         ok = False
     return {k: float(v) for k, v in table.items()} if ok else None
 
@@ -282,10 +294,29 @@ def check_tests(model: RulesetModel, smap: SourceMap, problems: list[Problem]) -
                 if name not in model.facts and name not in {f.label for f in model.facts.values()}:
                     problems.append(Problem("check.test_fact", {"name": name}, smap.locate((*upath, "facts", name), key=True),
                                             did_you_mean(name, model.facts)))
+        _check_previous(case.previous, (*path, "previous"), model, smap, problems)
+        for j, u in enumerate(case.units or []):
+            _check_previous(u.previous, (*path, "units", j, "previous"), model, smap, problems)
         expects = [case.expect] if case.facts is not None else list(case.expect.values())
         for expect in expects:
             if isinstance(expect, dict):
                 _check_expect(expect, model, grades, rule_ids, smap, (*path, "expect"), problems)
+
+
+def _check_previous(previous: dict[str, Any] | None, path: tuple[str | int, ...], model: RulesetModel,
+                    smap: SourceMap, problems: list[Problem]) -> None:
+    if not previous:
+        return
+    prefix = "previous."
+    names = {n[len(prefix):] for n in rule_types(model) if n.startswith(prefix)}
+    closed = {k[len(prefix):]: v for k, v in allowed_values(model).items() if k.startswith(prefix)}
+    for name, value in previous.items():
+        if name not in names:
+            problems.append(Problem("check.test_previous", {"name": name}, smap.locate((*path, name), key=True),
+                                    did_you_mean(name, names)))
+        elif name in closed and value is not None and value not in closed[name]:
+            problems.append(Problem("check.test_previous_value", {"name": name, "value": value},
+                                    smap.locate((*path, name)), did_you_mean(str(value), closed[name])))
 
 
 def _check_expect(expect: dict[str, Any], model: RulesetModel, grades: set[str], rule_ids: set[str],

@@ -269,6 +269,8 @@ class TestUnitModel(_Model):
     category: str
     parent: str | None = None
     facts: dict[str, Any] = Field(default_factory=dict)
+    previous: dict[str, Any] | None = Field(
+        default=None, description="what previous. reads for this unit (else the case's previous)")
 
 
 class TestCaseModel(_Model):

@@ -7,6 +7,7 @@ from it ourselves so that each value's position is kept in :class:`Marks`
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -89,7 +90,7 @@ def parse_yaml(text: str, file: str) -> tuple[dict[str, Any], Marks]:
             from engine.errors import Hint
 
             hint = Hint("hint.yaml_tabs")
-        elif "block" in detail or "mapping values" in detail or "found character" in detail:
+        elif _unquoted_operator(text):
             from engine.errors import Hint
 
             hint = Hint("hint.yaml_quote")
@@ -156,3 +157,11 @@ class _Builder:
             self.marks.keys[(*path, key)] = (line, key_node.start_mark.column + 1)
             out[key] = self.build(value_node, (*path, key))
         return out
+
+
+_OPERATOR_VALUE = re.compile(r":\s+[<>%@`]")
+
+
+def _unquoted_operator(text: str) -> bool:
+    """A line like ``green: >= 0.85`` (an unquoted value YAML reads as syntax)."""
+    return any(_OPERATOR_VALUE.search(line) for line in text.splitlines() if not line.lstrip().startswith("#"))
