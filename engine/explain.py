@@ -96,6 +96,11 @@ def _light_why(ind: IndicatorModel, light: str, lang: Lang) -> str:
     return text("explain.otherwise_red", lang)
 
 
+def _counted(ind: IndicatorModel, r: Any) -> bool:
+    """Whether the indicator enters the unit's weighted total."""
+    return ind.score is not None and r.weight > 0 and (r.score is not None or ind.on_missing == "zero")
+
+
 def explain_unit(info: RunInfo, unit: UnitResult, facts: Mapping[str, Any], lang: Lang = "zh") -> dict[str, Any]:
     """A structured explanation plus its lines of text in ``lang``."""
     model = RulesetModel.model_validate(json.loads(info.ruleset_json))
@@ -106,7 +111,9 @@ def explain_unit(info: RunInfo, unit: UnitResult, facts: Mapping[str, Any], lang
     env: dict[str, Any] = dict(facts)
     for k, r in unit.indicators.items():
         env[k] = r.value
-    num = den = 0.0
+    num = 0.0
+    den = sum(r.weight for k, r in unit.indicators.items()
+              if k in model.indicators and _counted(model.indicators[k], r))
     indicators = []
     for ind_id, ind in model.indicators.items():
         r = unit.indicators.get(ind_id)
@@ -132,22 +139,17 @@ def explain_unit(info: RunInfo, unit: UnitResult, facts: Mapping[str, Any], lang
         elif ind.score is None:
             block.append(text("explain.no_score", lang))
         block.append(text("explain.light", lang, light=text(f"light.{r.light}", lang), why=_light_why(ind, r.light, lang)))
-        counted = ind.score is not None and r.weight > 0 and (
-            r.score is not None or ind.on_missing == "zero")
+        counted = _counted(ind, r)
         s = (r.score if r.score is not None else 0.0) if counted else 0.0
-        if counted:
-            num += r.weight * s
-            den += r.weight
+        num += r.weight * s if counted else 0.0
+        contribution = s * r.weight / den if counted and den else 0.0
+        if ind.score is not None:
+            block.append(text("explain.weight", lang, weight=_n(r.weight), contribution=_n(contribution)))
         indicators.append({"id": ind_id, "label": ind.label, "formula": ind.formula, "inputs": inputs,
                            "value": r.value, "score": r.score, "light": r.light, "weight": r.weight,
-                           "counted": counted, "_score": s})
+                           "counted": counted, "contribution": contribution})
         lines.append(block[0])
         lines.extend("  " + b for b in block[1:])
-    for item in indicators:
-        contribution = item.pop("_score") * item["weight"] / den if item["counted"] and den else 0.0
-        item["contribution"] = contribution
-        lines.append("  " + text("explain.weight", lang, weight=_n(item["weight"]), contribution=_n(contribution))
-                     + f"  [{item['id']}]")
     lines.append(text("explain.base", lang, num=_n(num), den=_n(den), base=_n(unit.base_score)))
     rules = {r.id: r for r in model.rules}
     fired = []
