@@ -30,11 +30,29 @@ def built_paths(value: object, maps: set[str], path: str = "") -> set[str]:
     return out
 
 
+def _population(template, values):
+    """Units like ``template`` whose two indicators take ``values`` (pairs)."""
+    from dataclasses import replace
+
+    from engine.results import IndicatorResult
+
+    out = []
+    for i, (a, b) in enumerate(values):
+        inds = {"closure_rate": IndicatorResult(a, 50.0 + i, "green", 60.0),
+                "expert_score": IndicatorResult(b, 50.0, "green", 40.0)}
+        out.append(replace(template, unit=f"p{i:02d}", indicators=inds))
+    return out
+
+
 def test_documented_context_matches_built_context(mini_runs):  # noqa: F811
     store, info, units, _ = mini_runs
     context = build_context(info, units, lang="zh", history=load_history(store, info), charts=True)
     names, maps = documented()
     built = built_paths(context, maps)
+    # populations where indicators correlate, or one never differentiates units
+    for pairs in ([(i / 10, i * 3.0 + (i % 2)) for i in range(8)], [(i / 10, 70.0) for i in range(8)]):
+        population = _population(units[0], pairs)
+        built |= built_paths(build_context(info, population, lang="zh", history=load_history(store, info)), maps)
     assert sorted(built - names) == [], "in the context but not in docs/templates.md"
     assert sorted(names - built) == [], "in docs/templates.md but not in the context"
 
