@@ -70,6 +70,17 @@ def test_example_facts_run_in_period_order(ruleset_rel: str, tmp_path: Path) -> 
     if ruleset_rel == "shunde-court/court.yaml":
         assert "red_twice" in fired["2025Q2"]
         assert "integrity_veto" in set().union(*fired.values())
+    # the region's report renders (HTML with its history, Markdown), naming every unit
+    from engine.report import history_from_store, write_report
+    from engine.store import Store
+
+    history = history_from_store(Store(db), outcome.info)
+    html = write_report(outcome.info, outcome.units, tmp_path / "r.html", lang="zh",
+                        region_dir=(ROOT / "rulesets" / ruleset_rel).parent, history=history)
+    md = write_report(outcome.info, outcome.units, tmp_path / "r.md", lang="en", fmt="md")
+    for path in (html, md):
+        text = path.read_text(encoding="utf-8")
+        assert all(u.name in text for u in outcome.units)
 
 
 def test_every_example_file_is_used() -> None:
