@@ -157,3 +157,63 @@ def analyze_runs(run_ids: Sequence[str], *, db: str | None = None, target: str |
     store = Store(db)
     infos = [store.get_run(r) for r in run_ids]
     return analyze([store.load_units(i.id) for i in infos], target=target, run_ids=[i.id for i in infos])
+
+
+def rating_corrections(run_ids: Sequence[str], *, db: str | None = None) -> list[dict[str, object]]:
+    """How much the ``rating`` metric's corrections moved each ratee, per run and indicator.
+
+    Rebuilt from the stored run alone: its ruleset (the ``with:`` parameters,
+    resolved against the ruleset's folder as at load time), each unit's stored
+    facts and indicator values.  ``shift = final - raw``.
+    """
+    import json
+    from pathlib import Path
+
+    from engine.plugins import MetricContext, registry
+    from engine.ruleset.model import RulesetModel
+    from engine.store import Store
+
+    metric = registry.get("rating")
+    if metric is None:
+        return []
+    store = Store(db)
+    rows: list[dict[str, object]] = []
+    for run_id in run_ids:
+        info = store.get_run(run_id)
+        model = RulesetModel.model_validate(json.loads(info.ruleset_json))
+        rated = [(k, ind) for k, ind in model.indicators.items() if ind.metric == "rating"]
+        if not rated:
+            continue
+        units = store.load_units(info.id)
+        columns = _stored_columns(store, info.id, units)
+        ctx = MetricContext(units=[u.unit for u in units],
+                            categories=np.asarray([u.category for u in units], dtype=object),
+                            columns=columns, period=info.period, parents=[u.parent for u in units])
+        base_dir = str(Path(info.ruleset_path).parent) if info.ruleset_path else None
+        for ind_id, ind in rated:
+            params = metric.params.model_validate(ind.with_ or {}, context={"base_dir": base_dir})
+            for row in metric_corrections(ctx, params):
+                rows.append({"run": info.id, "indicator": ind_id, **row})
+    return rows
+
+
+def metric_corrections(ctx: object, params: object) -> list[dict[str, object]]:
+    """``plugins.rating.corrections`` (a seam for tests)."""
+    from plugins.rating import corrections
+
+    return corrections(ctx, params)  # type: ignore[arg-type]
+
+
+def _stored_columns(store: object, run_id: str, units: Sequence[UnitResult]) -> dict[str, npt.NDArray[np.float64]]:
+    """Numeric facts and indicator values of a stored run, as metric columns."""
+    facts = [store.load_facts(run_id, u.unit) for u in units]  # type: ignore[attr-defined]
+    names = sorted({k for f in facts for k, v in f.items() if isinstance(v, int | float)}
+                   | {k for u in units for k in u.indicators})
+    out: dict[str, npt.NDArray[np.float64]] = {}
+    for name in names:
+        col = []
+        for u, f in zip(units, facts, strict=True):
+            v = f.get(name) if name in f else (u.indicators[name].value if name in u.indicators else None)
+            col.append(np.nan if v is None or isinstance(v, str) else float(v))
+        out[name] = np.asarray(col, dtype=np.float64)
+    return out
