@@ -15,9 +15,10 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 # Debian packages for PDF reports and the browser tests; a no-op when already present.
-SYSDEPS := chromium fonts-noto-cjk poppler-utils
+SYSDEPS := chromium fonts-noto-cjk poppler-utils postgresql
 sysdeps:
-	@if command -v chromium >/dev/null && command -v pdftoppm >/dev/null && fc-list 2>/dev/null | grep -q "Noto Sans CJK"; then :; \
+	@if command -v chromium >/dev/null && command -v pdftoppm >/dev/null && fc-list 2>/dev/null | grep -q "Noto Sans CJK" \
+	  && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then :; \
 	else SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(SYSDEPS); fi
 

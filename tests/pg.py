@@ -1,0 +1,52 @@
+"""A throwaway PostgreSQL server for tests: a fresh cluster in a temp folder,
+listening only on a Unix socket, stopped and deleted afterwards.
+
+Uses Debian's server binaries (`postgresql` package, installed by `make`).
+As root the server runs as the `postgres` user (initdb refuses root).
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+PORT = 54329
+
+
+def _bin(name: str) -> str:
+    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
+    if not found:
+        raise RuntimeError("PostgreSQL server binaries not found; run `make sysdeps` (Debian package postgresql)")
+    return found[-1]
+
+
+def _as_server_user(args: list[str]) -> list[str]:
+    return ["runuser", "-u", "postgres", "--", *args] if os.geteuid() == 0 else args
+
+
+@contextmanager
+def postgres_server() -> Iterator[str]:
+    """Start a server; yield its SQLAlchemy URL (database ``kaohe``)."""
+    root = Path(tempfile.mkdtemp(prefix="kaohe-pg-"))
+    data, sock = root / "data", root / "sock"
+    sock.mkdir()
+    if os.geteuid() == 0:
+        shutil.chown(root, "postgres")
+        shutil.chown(sock, "postgres")
+    run = lambda args: subprocess.run(_as_server_user(args), check=True, capture_output=True, text=True)  # noqa: E731
+    try:
+        run([_bin("initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"])
+        run([_bin("pg_ctl"), "-D", str(data), "-w", "-l", str(root / "log"), "-o",
+             f"-k {sock} -p {PORT} -c listen_addresses='' -c fsync=off", "start"])
+        run([_bin("createdb"), "-h", str(sock), "-p", str(PORT), "-U", "postgres", "kaohe"])
+        yield f"postgresql+psycopg://postgres@/kaohe?host={sock}&port={PORT}"
+    finally:
+        subprocess.run(_as_server_user([_bin("pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]),
+                       capture_output=True, check=False)
+        shutil.rmtree(root, ignore_errors=True)

@@ -1,0 +1,63 @@
+"""The same runs on a real PostgreSQL server: store, idempotence, previous period, atomic failure."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from tests.pg import postgres_server
+from tests.test_cli_e2e import MINI, Q1
+
+
+@pytest.fixture(scope="module")
+def pg_url():
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture
+def court(project, pg_url):
+    engine = create_engine(pg_url)
+    with engine.begin() as conn:  # each test starts from an empty database
+        for table in ("alerts", "rule_firings", "indicator_results", "unit_results", "runs"):
+            conn.execute(text(f"DROP TABLE IF EXISTS {table} CASCADE"))
+    engine.dispose()
+    return project({"court/mini.yaml": MINI, "q1.csv": Q1,
+                    "q2.csv": Q1.replace("c03,刑三庭,criminal,100,70", "c03,刑三庭,criminal,100,71")})
+
+
+def test_runs_are_stored_and_read_back_from_postgresql(court, kaohe, pg_url):
+    args = ("run", court / "court/mini.yaml", "--facts", court / "q1.csv", "--period", "2025Q1", "--json",
+            "--db", pg_url)
+    first = kaohe(*args)
+    assert first.exit_code == 0, first.stderr
+    assert kaohe(*args).stdout == first.stdout  # idempotent
+    assert kaohe(*args, "--force").stdout == first.stdout
+    second = kaohe("run", court / "court/mini.yaml", "--facts", court / "q2.csv", "--period", "2025Q2", "--json",
+                   "--db", pg_url)
+    units = {u["unit"]: u for u in second.json()["units"]}
+    assert units["c03"]["alerts"] == ["督办"]  # previous.light read back from PostgreSQL
+    runs = kaohe("runs", "--json", "--db", pg_url).json()["runs"]
+    assert [r["period"] for r in runs] == ["2025Q2", "2025Q1"]
+    explained = kaohe("explain", first.json()["run"]["id"][:6], "c04", "--db", pg_url)
+    assert explained.exit_code == 0 and "integrity_veto" in explained.stdout
+
+
+def test_a_failed_save_leaves_nothing_in_postgresql(court, pg_url, monkeypatch):
+    import engine.store as store_module
+    from engine.errors import RunError
+    from engine.run import run
+
+    def broken(run_id, evaluation):
+        yield from ()
+        raise store_module.SQLAlchemyError("disk full (simulated)")
+
+    monkeypatch.setattr(store_module, "_indicator_rows", broken)
+    with pytest.raises(RunError):
+        run(court / "court/mini.yaml", court / "q1.csv", period="2025Q1", db=pg_url)
+    engine = create_engine(pg_url)
+    with engine.connect() as conn:
+        counts = {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()
+                  for t in ("runs", "unit_results", "indicator_results", "rule_firings", "alerts")}
+    engine.dispose()
+    assert counts == dict.fromkeys(counts, 0)
