@@ -8,6 +8,7 @@ unless ``force`` is given.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 import json
 import time
 from dataclasses import dataclass
@@ -77,9 +78,15 @@ def run(
     force: bool = False,
     sheet: str | None = None,
     strict: bool = False,
+    progress: Callable[[str], None] | None = None,
 ) -> RunOutcome:
-    """Evaluate ``facts_path`` under ``ruleset_path`` and store the run (see module doc)."""
-    timings = Timings()
+    """Evaluate ``facts_path`` under ``ruleset_path`` and store the run (see module doc).
+
+    ``progress`` is called with the name of each stage as it finishes
+    (``load_ruleset``, ``load_facts``, ``indicators``, ``scores``, ``rules``,
+    ``grades``, ``store``).
+    """
+    timings = Timings(listener=progress)
     started = dt.datetime.now(dt.UTC)
     t = time.perf_counter()
     if Path(ruleset_path).is_dir():

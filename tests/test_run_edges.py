@@ -143,3 +143,11 @@ def test_test_case_previous_is_checked_and_per_unit(project):
     root = project({"b.yaml": MINI + textwrap.dedent(per_unit)})
     outcomes = run_tests(load_ruleset(root / "b.yaml"))
     assert [o.passed for o in outcomes] == [True], outcomes
+
+
+def test_run_reports_each_stage_as_it_finishes(project, tmp_path):
+    root = project({"r.yaml": MINI, "q.csv": Q1})
+    seen: list[str] = []
+    run(root / "r.yaml", root / "q.csv", period="2025Q1", db=f"sqlite:///{tmp_path / 'k.db'}",
+        progress=seen.append)
+    assert seen == ["load_ruleset", "load_facts", "indicators", "scores", "rules", "grades", "store"]

@@ -34,7 +34,14 @@ register(
         "cli.col.run": ("运行", "run"), "cli.col.ruleset": ("规则集", "ruleset"),
         "cli.col.period": ("期间", "period"), "cli.col.units": ("单位数", "units"),
         "cli.col.created": ("时间", "created"),
-        "cli.stage": ("正在计算…", "evaluating…"),
+        "cli.stage": ("正在加载规则集…", "loading the ruleset…"),
+        "cli.after.load_ruleset": ("正在读取事实数据…", "reading the facts…"),
+        "cli.after.load_facts": ("正在计算指标…", "computing indicators…"),
+        "cli.after.indicators": ("正在评分与亮灯…", "scoring and lighting…"),
+        "cli.after.scores": ("规则引擎运行中…", "running the rules…"),
+        "cli.after.rules": ("正在评定等级…", "grading…"),
+        "cli.after.grades": ("正在保存到数据库…", "saving to the database…"),
+        "cli.after.store": ("完成", "done"),
     }
 )
 
@@ -105,8 +112,12 @@ def run_cmd(
         if as_json or not err.is_terminal:
             outcome = run(ruleset, facts, period=period, db=db, force=force, sheet=sheet, strict=strict)
         else:
-            with err.status(text("cli.stage", lg)):
-                outcome = run(ruleset, facts, period=period, db=db, force=force, sheet=sheet, strict=strict)
+            with err.status(text("cli.stage", lg)) as status:
+                def progress(done: str) -> None:
+                    status.update(text(f"cli.after.{done}", lg))
+
+                outcome = run(ruleset, facts, period=period, db=db, force=force, sheet=sheet, strict=strict,
+                              progress=progress)
         if report is not None:
             from engine.store import Store
 

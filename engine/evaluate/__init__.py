@@ -37,11 +37,14 @@ class Timings:
     """Seconds spent per stage, for benchmarks and the stored run."""
 
     stages: dict[str, float] = field(default_factory=dict)
+    listener: Callable[[str], None] | None = None
 
     def measure(self, stage: str, start: float) -> float:
-        """Record the time since ``start`` under ``stage``; return now."""
+        """Record the time since ``start`` under ``stage``; tell the listener; return now."""
         now = time.perf_counter()
         self.stages[stage] = self.stages.get(stage, 0.0) + now - start
+        if self.listener is not None:
+            self.listener(stage)
         return now
 
 
