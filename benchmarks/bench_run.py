@@ -92,8 +92,8 @@ def run_one(n: int, seed: int) -> dict[str, object]:
     """Time one size in this process; return figures as a dict."""
     from engine.evaluate import Timings, evaluate
     from engine.facts import load_facts
-    from engine.run import facts_by_unit, ruleset_json
     from engine.ruleset import load_ruleset
+    from engine.run import facts_by_unit, ruleset_json
     from engine.store import RunInfo, Store
 
     with tempfile.TemporaryDirectory() as tmp:

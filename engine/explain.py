@@ -116,9 +116,9 @@ def explain_unit(info: RunInfo, unit: UnitResult, facts: Mapping[str, Any], lang
               if k in model.indicators and _counted(model.indicators[k], r))
     indicators = []
     for ind_id, ind in model.indicators.items():
-        r = unit.indicators.get(ind_id)
-        if r is None:
+        if ind_id not in unit.indicators:
             continue
+        r = unit.indicators[ind_id]
         block = [text("explain.indicator", lang, label=ind.label, id=ind_id)]
         inputs: dict[str, Any] = {}
         if ind.formula is not None:

@@ -8,9 +8,9 @@ unless ``force`` is given.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 

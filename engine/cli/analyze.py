@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from engine.i18n import register, text
+from engine.i18n import Lang, register, text
 
 from .app import DbOpt, JsonOpt, LangOpt, app, lang_of
 from .output import err, out, print_json, reported
@@ -84,7 +84,7 @@ def _num(x: object) -> str:
     return "—" if x is None else f"{float(x):.2f}"  # type: ignore[arg-type]
 
 
-def _print_corrections(rows: list[dict[str, object]], lg: str) -> None:
+def _print_corrections(rows: list[dict[str, object]], lg: Lang) -> None:
     """How far the rating corrections moved each ratee (largest moves first)."""
     from rich.table import Table
 

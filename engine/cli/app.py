@@ -10,7 +10,7 @@ import typer
 
 from engine.i18n import Lang, register, text
 
-from .output import err, out, print_json, reported
+from .output import err, out, print_json
 
 register(
     {
@@ -135,7 +135,7 @@ def plugins(as_json: JsonOpt = False, lang: LangOpt = "zh") -> None:
 
     table = Table("metric", "parameters", "description")
     for r in rows:
-        table.add_row(r["name"], ", ".join(r["parameters"]), r["description"])
+        table.add_row(str(r["name"]), ", ".join(r["parameters"]), str(r["description"]))
     out.print(table)
     for name, why in registry.load_errors.items():
         err.print(f"{name}: {why}", markup=False)
@@ -143,8 +143,10 @@ def plugins(as_json: JsonOpt = False, lang: LangOpt = "zh") -> None:
 
 def main() -> None:
     """Console-script entry point."""
-    from . import commands  # noqa: F401  (registers the run/explain/test/demo commands)
-    from . import analyze  # noqa: F401  (registers the analyze command)
+    from . import (
+        analyze,  # noqa: F401  (registers the analyze command)
+        commands,  # noqa: F401  (registers the run/explain/test/demo commands)
+    )
 
     os.environ.setdefault("PYTHONIOENCODING", "utf-8")
     app()

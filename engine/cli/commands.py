@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from engine.i18n import register, text
+from engine.i18n import Lang, register, text
 
 from .app import DbOpt, JsonOpt, LangOpt, StrictOpt, app, lang_of, ruleset_files
 from .output import err, fmt, out, print_json, reported
@@ -135,7 +135,7 @@ def run_cmd(
             out.print(text("cli.report.written", lg, path=report), markup=False)
 
 
-def _print_units(units: list, lg: str) -> None:  # type: ignore[type-arg]
+def _print_units(units: list, lg: Lang) -> None:  # type: ignore[type-arg]
     table = Table(*(text(f"cli.col.{c}", lg) for c in ("unit", "category", "score", "grade", "rank", "alerts")))
     for u in sorted(units, key=lambda u: (u.category, u.rank or 10**9, u.unit)):
         table.add_row(f"{u.unit} {u.name}", u.category, fmt(u.score), u.grade or "—",
