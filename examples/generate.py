@@ -1,6 +1,7 @@
 """Generate the example fact files for the bundled regions (seeded, standard library only).
 
     python examples/generate.py            # writes examples/<region>/<period>.csv
+                                           # (and examples/pzhen/ratings.csv, the 民主测评)
     python examples/generate.py --out DIR  # writes DIR/<region>/<period>.csv
 
 The data are invented but shaped like the real thing: case counts carry over
@@ -20,6 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 SEED = 20250101
+REVIEW_SEED = 20250701  # seniority and the 民主测评 ratings: their own stream, so the other files never change
 HERE = Path(__file__).resolve().parent
 
 Row = dict[str, object]
@@ -187,7 +189,7 @@ def person_name(rng: random.Random, used: set[str]) -> str:
 
 
 STAFF_HEADER = ["unit", "name", "category", "period", "parent", "业务知识测试成绩", "分配任务数", "按时完成任务数",
-                "发生风险事项数", "提前预判风险事项数", "所在科室考核得分", "服务对象评价", "受处分次数", "表彰次数"]
+                "发生风险事项数", "提前预判风险事项数", "所在科室考核得分", "服务对象评价", "受处分次数", "表彰次数", "工作年限"]
 
 
 def pzhen_staff(rng: random.Random) -> dict[str, list[Row]]:
@@ -225,6 +227,74 @@ def pzhen_staff(rng: random.Random) -> dict[str, list[Row]]:
                 row["表彰次数"] = 1
             rows.append(row)
         out[period] = rows
+    return out
+
+
+# 民主测评 (360 度): who rates whom, for rulesets/pzhen/staff-review.yaml
+RATING_HEADER = ["period", "rater", "rater_role", "ratee", "score"]
+LEADERS = ("l01", "l02", "l03")             # 分管领导, each over six 科室 (by PZHEN_UNITS order)
+RESIDENTS = tuple(f"r{i:02d}" for i in range(1, 7))  # 服务对象
+RATER_BIAS = {"l01": 8.0, "s002": 8.0, "l03": -10.0}  # two lenient raters, one harsh one
+SENIORITY_EFFECT = 0.6                     # 人缘竞赛: points per year of service
+
+
+def add_seniority(staff: dict[str, list[Row]], rng: random.Random) -> None:
+    """工作年限 (whole years, the same in both half-years of 2025) for every person, in place."""
+    years: dict[str, int] = {}
+    for rows in staff.values():
+        for row in rows:
+            unit = str(row["unit"])
+            if unit not in years:
+                years[unit] = rng.randint(3, 28) if row["category"] == "科长" else rng.randint(1, 22)
+            row["工作年限"] = years[unit]
+
+
+def review_row(rng: random.Random, period: str, rater: str, role: str, ratee: Row, bias: float,
+               mean_years: float) -> Row:
+    """One rating: true performance (from 服务对象评价) + seniority + the rater's bias + noise."""
+    quality = (float(str(ratee["服务对象评价"])) - 74) / 22  # about 0.6 .. 1.0
+    s = (60 + 30 * quality + SENIORITY_EFFECT * (int(str(ratee["工作年限"])) - mean_years)
+         + bias + RATER_BIAS.get(rater, 0.0) + rng.gauss(0, 3))
+    return {"period": period, "rater": rater, "rater_role": role, "ratee": ratee["unit"],
+            "score": round(min(100.0, max(40.0, s)))}
+
+
+def pzhen_reviews(staff: dict[str, list[Row]], rng: random.Random) -> list[Row]:
+    """Ratings of the staff, both half-years in one file.
+
+    True performance follows the 服务对象评价 column; every rater adds a small
+    personal bias (the three in RATER_BIAS a large one), and everyone rates
+    long-serving colleagues higher (SENIORITY_EFFECT).  Roles: 上级 (科长 rates
+    the 科员 of the 科室; 分管领导 rates 科长 and the 科员 of 科室 without one),
+    同级 (科长 rate all other 科长; 科员 rate the 科员 under the same 分管领导),
+    下级 (科员 rate their 科长), 服务对象 (each resident rates eight people).
+    """
+    offices = [u[0] for u in PZHEN_UNITS]
+    leader_of = {o: LEADERS[i // 6] for i, o in enumerate(offices)}
+    everyone = sorted({str(r["unit"]) for rows in staff.values() for r in rows})
+    bias = {r: rng.gauss(0, 2) for r in (*LEADERS, *RESIDENTS, *everyone)}
+    out: list[Row] = []
+    for period, rows in staff.items():
+        people = {str(r["unit"]): r for r in rows}
+        chief_of = {str(r["parent"]): u for u, r in people.items() if r["category"] == "科长"}
+        clerks = [u for u, r in people.items() if r["category"] == "科员"]
+        chiefs = [u for u, r in people.items() if r["category"] == "科长"]
+        mean_years = sum(int(str(r["工作年限"])) for r in rows) / len(rows)
+        who: list[tuple[str, str, str]] = []  # (rater, role, ratee)
+        for u in chiefs:
+            who.append((leader_of[str(people[u]["parent"])], "上级", u))
+            who += [(v, "同级", u) for v in chiefs if v != u]
+            who += [(v, "下级", u) for v in clerks if people[v]["parent"] == people[u]["parent"]]
+        for u in clerks:
+            office = str(people[u]["parent"])
+            who.append((chief_of.get(office) or leader_of[office], "上级", u))
+            who += [(v, "同级", u) for v in clerks
+                    if v != u and leader_of[str(people[v]["parent"])] == leader_of[office]]
+        for rater, role, ratee in who:
+            out.append(review_row(rng, period, rater, role, people[ratee], bias[rater], mean_years))
+        for resident in RESIDENTS:
+            for u in sorted(rng.sample(sorted(people), 8)):
+                out.append(review_row(rng, period, resident, "服务对象", people[u], bias[resident], mean_years))
     return out
 
 
@@ -338,11 +408,19 @@ def huojia(rng: random.Random) -> dict[str, list[Row]]:
 def generate(out_dir: Path) -> list[Path]:
     """Write every region's fact files under ``out_dir``; return the paths written."""
     rng = random.Random(SEED)
+    review_rng = random.Random(REVIEW_SEED)
+    staff: dict[str, list[Row]] = {}
+
+    def staff_with_seniority(r: random.Random) -> dict[str, list[Row]]:
+        staff.update(pzhen_staff(r))
+        add_seniority(staff, review_rng)
+        return staff
+
     written: list[Path] = []
     plan = [
         ("shunde-court", COURT_HEADER, court),
         ("pzhen", PZHEN_HEADER, pzhen_units),
-        ("pzhen", STAFF_HEADER, pzhen_staff),
+        ("pzhen", STAFF_HEADER, staff_with_seniority),
         ("wulate-health", HEALTH_HEADER, wulate_health),
         ("huojia-county", HUOJIA_HEADER, huojia),
     ]
@@ -351,6 +429,9 @@ def generate(out_dir: Path) -> list[Path]:
             path = out_dir / folder / f"{period}.csv"
             write_csv(path, header, rows)
             written.append(path)
+    path = out_dir / "pzhen" / "ratings.csv"
+    write_csv(path, RATING_HEADER, pzhen_reviews(staff, review_rng))
+    written.append(path)
     return written
 
 

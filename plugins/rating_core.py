@@ -107,8 +107,11 @@ def _adjust(y: FloatArray, covariates: FloatArray, names: Sequence[str]) -> tupl
     ok = np.isfinite(y) & np.isfinite(covariates).all(axis=1)
     m = covariates.shape[1]
     if ok.sum() < m + 2:
-        raise ValueError(f"adjusting for {', '.join(names)} needs at least {m + 2} rated units "
-                         f"with those values (got {int(ok.sum())})")
+        # too few rated units to estimate the effect (a one-unit test case, a period
+        # nobody was rated in): leave the scores as they are; ratees without the
+        # covariate values still get no value, as with a full adjustment
+        out = np.where(ok, y, np.nan)
+        return out, {}
     c = covariates[ok]
     centre = c.mean(axis=0)
     design = np.column_stack([np.ones(len(c)), c - centre])

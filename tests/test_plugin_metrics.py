@@ -207,3 +207,14 @@ def test_every_new_metric_is_registered_through_its_entry_point():
         metric = registry.get(name)
         assert metric is not None and metric.name == name
     assert registry.get("trend").uses_history
+
+
+def test_rating_adjustment_with_too_few_rated_units_leaves_scores_unadjusted():
+    from plugins.rating_core import rate
+
+    # two ratees rated by one rater; one covariate needs 3 rated units to estimate
+    result = rate(["r1", "r1"], ["上级", "上级"], ["a", "b"], [80.0, 90.0], ["a", "b", "c"],
+                  standardise=False, covariates=[[1.0], [5.0], [3.0]], covariate_names=["seniority"])
+    assert result.final[0] == 80.0 and result.final[1] == 90.0 and np.isnan(result.final[2])
+    nobody = rate([], [], [], [], ["x"], standardise=False, covariates=[[1.0]], covariate_names=["seniority"])
+    assert np.isnan(nobody.final[0])
