@@ -11,10 +11,11 @@ import datetime as dt
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from engine import __version__
+from engine.errors import Problem
 from engine.evaluate import Timings, evaluate
 from engine.facts import FactTable, load_facts
 from engine.period import Period, parse_period
@@ -33,6 +34,7 @@ class RunOutcome:
     reused: bool
     ruleset: Ruleset
     evaluation: Evaluation | None = None
+    warnings: list[Problem] = field(default_factory=list)
 
     def as_json(self) -> dict[str, object]:
         """DESIGN.md's ``--json`` document (byte-identical for the same inputs)."""
@@ -102,8 +104,9 @@ def run(
     period_text = str(facts.period) if facts.period is not None else (period or "")
     store = Store(db)
     existing = store.find_run(ruleset.sha256, facts.sha256, period_text)
+    warnings = [*ruleset.warnings, *facts.warnings]
     if existing is not None and not force:
-        return RunOutcome(existing, store.load_units(existing.id), True, ruleset)
+        return RunOutcome(existing, store.load_units(existing.id), True, ruleset, warnings=warnings)
 
     previous = (
         store.previous_values(model.id, str(facts.period.previous()))
@@ -130,7 +133,7 @@ def run(
     )
     saved = store.save_run(info, evaluation, facts_by_unit(facts), force=force)
     timings.measure("store", t)
-    return RunOutcome(saved, list(evaluation.iter_units()), False, ruleset, evaluation)
+    return RunOutcome(saved, list(evaluation.iter_units()), False, ruleset, evaluation, warnings)
 
 
 HISTORY_PERIODS = 8

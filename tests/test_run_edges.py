@@ -151,3 +151,11 @@ def test_run_reports_each_stage_as_it_finishes(project, tmp_path):
     run(root / "r.yaml", root / "q.csv", period="2025Q1", db=f"sqlite:///{tmp_path / 'k.db'}",
         progress=seen.append)
     assert seen == ["load_ruleset", "load_facts", "indicators", "scores", "rules", "grades", "store"]
+
+
+def test_undeclared_columns_are_warned_about_on_stderr(project, kaohe):
+    root = project({"r.yaml": MINI, "q.csv": Q1.replace("改革创新奖项\n", "改革创新奖项,备注\n")
+                    .replace(",1\n", ",1,无\n", 1)})
+    r = kaohe("run", root / "r.yaml", "--facts", root / "q.csv", "--period", "2025Q1", "--json")
+    assert r.exit_code == 0 and r.json()["run"]["units"] == 6
+    assert "备注" in r.stderr and "q.csv:1:" in r.stderr

@@ -118,6 +118,8 @@ def run_cmd(
 
                 outcome = run(ruleset, facts, period=period, db=db, force=force, sheet=sheet, strict=strict,
                               progress=progress)
+        for warning in outcome.warnings:  # stderr: stdout stays the JSON document
+            err.print(warning.render(lg), markup=False)
         if report is not None:
             from engine.store import Store
 
