@@ -154,8 +154,9 @@ def test_run_reports_each_stage_as_it_finishes(project, tmp_path):
 
 
 def test_undeclared_columns_are_warned_about_on_stderr(project, kaohe):
-    root = project({"r.yaml": MINI, "q.csv": Q1.replace("改革创新奖项\n", "改革创新奖项,备注\n")
-                    .replace(",1\n", ",1,无\n", 1)})
+    lines = Q1.strip().splitlines()
+    csv = "\n".join([lines[0] + ",备注", *(line + ",无" for line in lines[1:])]) + "\n"
+    root = project({"r.yaml": MINI, "q.csv": csv})
     r = kaohe("run", root / "r.yaml", "--facts", root / "q.csv", "--period", "2025Q1", "--json")
     assert r.exit_code == 0 and r.json()["run"]["units"] == 6
     assert "备注" in r.stderr and "q.csv:1:" in r.stderr
