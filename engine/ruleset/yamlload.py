@@ -125,7 +125,8 @@ class _Builder:
         try:
             return self.constructor.construct_object(node, deep=True)
         except yaml.YAMLError as e:
-            self.problems.append(Problem("yaml.syntax", {"detail": str(e)}, self.marks.locate(path)))
+            self.problems.append(Problem("yaml.syntax", {"detail": str(e).splitlines()[0]},
+                                         self.marks.locate(path)))
             return None
 
     def _mapping(self, node: yaml.MappingNode, path: PathKey) -> dict[str, Any]:
@@ -138,8 +139,14 @@ class _Builder:
                     for k, v in merged.items():
                         out.setdefault(k, v)
                 continue
-            key = self.constructor.construct_object(key_node, deep=True)
             line = key_node.start_mark.line + 1
+            try:
+                key = self.constructor.construct_object(key_node, deep=True)
+            except yaml.YAMLError as e:
+                self.problems.append(Problem("yaml.syntax", {"detail": str(e).splitlines()[0]},
+                                             Location(self.marks.file, line, key_node.start_mark.column + 1,
+                                                      dotted(path))))
+                continue
             if not isinstance(key, str | int | float) or isinstance(key, bool):
                 self.problems.append(Problem("yaml.key_type", {"key": str(key)},
                                              Location(self.marks.file, line, key_node.start_mark.column + 1,
