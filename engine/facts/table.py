@@ -322,12 +322,25 @@ def _parse_value(fact: FactModel, raw: Any) -> float | None:
     if isinstance(raw, int | float):
         number: float | None = float(raw)
     else:
-        number = _parse_number_text(_normal(raw))
+        number = _plain_number(raw)
+        if number is None:  # full-width digits, 1,200, 95% …
+            number = _parse_number_text(_normal(raw))
     if number is None or not math.isfinite(number):
         return None
     if fact.type == "integer" and not number.is_integer():
         return None
     return number
+
+
+def _plain_number(s: str) -> float | None:
+    """The common case, fast: an ASCII decimal such as ``95`` or ``0.85``."""
+    if "_" in s or not s.isascii():
+        return None
+    try:
+        value = float(s)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
 
 
 def _parse_number_text(s: str) -> float | None:
