@@ -70,3 +70,36 @@ def test_the_template_s_own_tests_pass_when_installed(installed):
     p = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(TEMPLATE / "tests")],
                        capture_output=True, text=True, env=env, timeout=120, cwd=installed, check=False)
     assert p.returncode == 0, p.stdout + p.stderr
+
+
+def test_the_template_installs_into_a_fresh_venv_and_works_from_the_cli(tmp_path: Path) -> None:
+    """A new virtual environment: kaohe's installed dependencies are made visible with a
+    ``.pth`` file (no network for them), the template is pip-installed into it, and the
+    venv's own interpreter lists and runs the metric through the real CLI."""
+    import site
+    import venv
+
+    from tests.test_plugin_template_data import FACTS, RULESET
+
+    env_dir = tmp_path / "venv"
+    venv.EnvBuilder(with_pip=True).create(env_dir)
+    py = env_dir / "bin" / "python"
+    purelib = subprocess.run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+    ours = [p for p in site.getsitepackages() if Path(p).is_dir()]
+    (Path(purelib) / "kaohe_deps.pth").write_text("\n".join([str(TEMPLATE.parent.parent), *ours]) + "\n")
+    p = subprocess.run([str(py), "-m", "pip", "install", "-q", "--no-deps", str(TEMPLATE)],
+                       capture_output=True, text=True, timeout=300, cwd=tmp_path, check=False)
+    assert p.returncode == 0, p.stderr
+    cli = [str(py), "-c", "from engine.cli import main; main()"]
+    listed = subprocess.run([*cli, "plugins", "--json"], capture_output=True, text=True, check=False)
+    assert listed.returncode == 0, listed.stderr
+    assert "per_judge" in listed.stdout
+    (tmp_path / "r.yaml").write_text(textwrap.dedent(RULESET), encoding="utf-8")
+    (tmp_path / "q.csv").write_text(FACTS, encoding="utf-8")
+    ran = subprocess.run([*cli, "run", "r.yaml", "--facts", "q.csv", "--period", "2025Q1", "--json",
+                          "--db", f"sqlite:///{tmp_path / 'k.db'}"],
+                         capture_output=True, text=True, check=False, cwd=tmp_path,
+                         env={**os.environ, "KAOHE_LANG": "en"})
+    assert ran.returncode == 0, ran.stderr
+    assert '"per_judge"' in ran.stdout
