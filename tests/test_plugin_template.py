@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,12 +22,25 @@ from engine.run import run
 TEMPLATE = Path(__file__).resolve().parent.parent / "examples" / "plugin-template"
 
 
+EXAMPLE = TEMPLATE / "example"  # the template's own ruleset and facts using per_judge
+
+
+def template_copy(folder: Path) -> Path:
+    """The template copied out of the tree: pip builds in place and would leave build/ behind."""
+    import shutil
+
+    dest = folder / "plugin-template"
+    shutil.copytree(TEMPLATE, dest, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
+    return dest
+
+
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     target = tmp_path_factory.mktemp("site")
     work = tmp_path_factory.mktemp("build")
     p = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target),
-                        str(TEMPLATE)], capture_output=True, text=True, timeout=120, cwd=work, check=False)
+                        str(template_copy(work))], capture_output=True, text=True, timeout=120, cwd=work,
+                       check=False)
     assert p.returncode == 0, p.stderr
     return target
 
@@ -43,22 +55,17 @@ def on_path(installed: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 
 def test_the_installed_metric_is_discovered_and_evaluated(on_path, tmp_path):
-    from tests.test_plugin_template_data import FACTS, RULESET
-
     assert "per_judge" in registry.names()
-    (tmp_path / "r.yaml").write_text(textwrap.dedent(RULESET), encoding="utf-8")
-    (tmp_path / "q.csv").write_text(FACTS, encoding="utf-8")
-    outcome = run(tmp_path / "r.yaml", tmp_path / "q.csv", period="2025Q1", db=f"sqlite:///{tmp_path / 'k.db'}")
+    outcome = run(EXAMPLE / "per_judge.yaml", EXAMPLE / "facts.csv", period="2025Q1",
+                  db=f"sqlite:///{tmp_path / 'k.db'}")
     got = {u.unit: (u.indicators["per_judge"].value, u.indicators["per_judge"].score) for u in outcome.units}
     # a: 120 / 4 = 30 -> score 100; b: 40 / 4 = 10 -> 0; c has 0 judges (< min_judges 1) -> no value
     assert got == {"a": (30, 100), "b": (10, 0), "c": (None, None)}
 
 
 def test_the_installed_metric_validates_its_parameters(on_path, tmp_path):
-    from tests.test_plugin_template_data import RULESET
-
-    bad = RULESET.replace("with: {min_judges: 1}", "with: {min_judges: 0}")
-    (tmp_path / "r.yaml").write_text(textwrap.dedent(bad), encoding="utf-8")
+    text = (EXAMPLE / "per_judge.yaml").read_text(encoding="utf-8")
+    (tmp_path / "r.yaml").write_text(text.replace("with: {min_judges: 1}", "with: {min_judges: 0}"), encoding="utf-8")
     with pytest.raises(Exception) as e:
         load_ruleset(tmp_path / "r.yaml")
     message = e.value.problems[0].message("en")  # type: ignore[attr-defined]
@@ -79,8 +86,6 @@ def test_the_template_installs_into_a_fresh_venv_and_works_from_the_cli(tmp_path
     import site
     import venv
 
-    from tests.test_plugin_template_data import FACTS, RULESET
-
     env_dir = tmp_path / "venv"
     venv.EnvBuilder(with_pip=True).create(env_dir)
     py = env_dir / "bin" / "python"
@@ -88,16 +93,14 @@ def test_the_template_installs_into_a_fresh_venv_and_works_from_the_cli(tmp_path
                              capture_output=True, text=True, check=True).stdout.strip()
     ours = [p for p in site.getsitepackages() if Path(p).is_dir()]
     (Path(purelib) / "kaohe_deps.pth").write_text("\n".join([str(TEMPLATE.parent.parent), *ours]) + "\n")
-    p = subprocess.run([str(py), "-m", "pip", "install", "-q", "--no-deps", str(TEMPLATE)],
+    p = subprocess.run([str(py), "-m", "pip", "install", "-q", "--no-deps", str(template_copy(tmp_path))],
                        capture_output=True, text=True, timeout=300, cwd=tmp_path, check=False)
     assert p.returncode == 0, p.stderr
     cli = [str(py), "-c", "from engine.cli import main; main()"]
     listed = subprocess.run([*cli, "plugins", "--json"], capture_output=True, text=True, check=False)
     assert listed.returncode == 0, listed.stderr
     assert "per_judge" in listed.stdout
-    (tmp_path / "r.yaml").write_text(textwrap.dedent(RULESET), encoding="utf-8")
-    (tmp_path / "q.csv").write_text(FACTS, encoding="utf-8")
-    ran = subprocess.run([*cli, "run", "r.yaml", "--facts", "q.csv", "--period", "2025Q1", "--json",
+    ran = subprocess.run([*cli, "run", str(EXAMPLE / "per_judge.yaml"), "--facts", str(EXAMPLE / "facts.csv"), "--period", "2025Q1", "--json",
                           "--db", f"sqlite:///{tmp_path / 'k.db'}"],
                          capture_output=True, text=True, check=False, cwd=tmp_path,
                          env={**os.environ, "KAOHE_LANG": "en"})
