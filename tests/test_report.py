@@ -150,6 +150,21 @@ def test_region_template_overrides_one_file(mini_runs, tmp_path):
     assert "#123456" in html and "亮灯看板" in html  # region CSS, project report.html.j2
 
 
+def test_ruleset_can_choose_another_report_template(mini_runs, tmp_path):
+    import dataclasses
+    import json
+
+    _, info, units, region = mini_runs
+    (region / "templates").mkdir()
+    (region / "templates" / "brief.html.j2").write_text("<h1>{{ run.name }}</h1><p>{{ units | length }}</p>",
+                                                        encoding="utf-8")
+    doc = json.loads(info.ruleset_json)
+    doc["report"] = {**doc.get("report", {}), "template": "brief.html.j2"}
+    chosen = dataclasses.replace(info, ruleset_json=json.dumps(doc, ensure_ascii=False))
+    html = write_report(chosen, units, tmp_path / "r.html", region_dir=region).read_text(encoding="utf-8")
+    assert html == f"<h1>{info.ruleset_name}</h1><p>{len(units)}</p>"
+
+
 @pytest.mark.parametrize("fmt, name", [("html", "report.html.j2"), ("md", "report.md.j2")])
 def test_template_typo_names_file_and_line(mini_runs, tmp_path, fmt, name):
     _, info, units, region = mini_runs

@@ -50,7 +50,7 @@ def write_report(info: RunInfo, units: list[UnitResult], path: Path, *, lang: La
     path = Path(path)
     if not per_unit:
         path.parent.mkdir(parents=True, exist_ok=True)
-        _write_one(context, path, fmt, region_dir, single=False)
+        _write_one(context, path, fmt, region_dir, single=False, template=_chosen_template(info))
         return path
     path.mkdir(parents=True, exist_ok=True)
     used: set[str] = set()
@@ -68,11 +68,22 @@ def history_from_store(store: Store, info: RunInfo) -> dict[str, Any]:
     return load_history(store, info)
 
 
-def _write_one(context: dict[str, Any], path: Path, fmt: str, region_dir: Path | None, *, single: bool) -> None:
+def _chosen_template(info: RunInfo) -> str | None:
+    """The ruleset's ``report: {template: …}``: another HTML template for the whole report."""
+    try:
+        options = json.loads(info.ruleset_json or "{}").get("report") or {}
+    except ValueError:
+        return None
+    name = options.get("template") if isinstance(options, dict) else None
+    return str(name) if name else None
+
+
+def _write_one(context: dict[str, Any], path: Path, fmt: str, region_dir: Path | None, *, single: bool,
+               template: str | None = None) -> None:
     kind = "unit" if single else "report"
+    html_name = template or _html_template(context, kind)
     if fmt == "html":
-        path.write_text(render_template(_html_template(context, kind), context, region_dir=region_dir),
-                        encoding="utf-8")
+        path.write_text(render_template(html_name, context, region_dir=region_dir), encoding="utf-8")
     elif fmt == "md":
         path.write_text(render_template(f"{kind}.md.j2", context, region_dir=region_dir), encoding="utf-8")
     elif fmt == "json":
@@ -84,7 +95,7 @@ def _write_one(context: dict[str, Any], path: Path, fmt: str, region_dir: Path |
     else:
         from .pdf import html_to_pdf
 
-        html = render_template(_html_template(context, kind), context, region_dir=region_dir)
+        html = render_template(html_name, context, region_dir=region_dir)
         html_to_pdf(html, path)
 
 
