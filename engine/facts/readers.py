@@ -20,6 +20,7 @@ from engine.i18n import register
 register(
     {
         "facts.unreadable": ("无法读取事实数据文件：{error}", "cannot read the facts file: {error}"),
+        "facts.not_found": ("找不到事实数据文件：{path}", "facts file not found: {path}"),
         "facts.encoding": ("无法识别文件编码（已尝试 UTF-8 与 GBK）",
                            "cannot decode the file (tried UTF-8 and GBK)"),
         "facts.format": ("不支持的文件类型 `{suffix}`（支持 .csv .xlsx .json）",
@@ -48,6 +49,8 @@ class RawTable:
 def read_table(path: Path, sheet: str | None = None) -> RawTable:
     """Read ``path`` according to its suffix."""
     suffix = path.suffix.lower()
+    if not path.exists():
+        raise FactsError(Problem("facts.not_found", {"path": str(path)}, Location(str(path))))
     try:
         if suffix in (".csv", ".txt"):
             return _read_csv(path)
