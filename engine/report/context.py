@@ -160,7 +160,7 @@ def build_context(info: RunInfo, units: list[UnitResult], *, lang: Lang,
         "indicators": indicators,
         "categories": categories,
         "grades": _grades(model, units),
-        "light_counts": _light_counts(units),
+        "light_counts": _light_counts(units, indicators),
         "units": unit_docs,
         "rankings": _rankings(unit_docs, categories) if show_ranking else [],
         "show_ranking": show_ranking,
@@ -212,10 +212,12 @@ def unit_context(context: dict[str, Any], unit: dict[str, Any]) -> dict[str, Any
     """The context of one unit's own card: no other unit's lights, scores, ranks or alerts."""
     charts = context["charts"]
     own = charts["units"].get(unit["unit"])
+    lit = {i["id"] for i in context["indicators"] if i["lit"]}
     return {
         **context,
         "units": [unit],
-        "light_counts": {k: sum(1 for r in unit["indicators"] if r["light"] == k) for k in LIGHTS},
+        "light_counts": {k: sum(1 for r in unit["indicators"] if r["light"] == k and r["id"] in lit)
+                         for k in LIGHTS},
         "grades": [],
         "rankings": [],
         "show_ranking": False,
@@ -233,10 +235,11 @@ def unit_context(context: dict[str, Any], unit: dict[str, Any]) -> dict[str, Any
 
 def _indicator_meta(model: RulesetModel | None, units: list[UnitResult]) -> list[dict[str, Any]]:
     if model is not None:
-        return [{"id": k, "label": i.label, "unit": i.unit or "", "better": i.better}
+        return [{"id": k, "label": i.label, "unit": i.unit or "", "better": i.better,
+                 "lit": i.lights is not None and (i.lights.green is not None or i.lights.yellow is not None)}
                 for k, i in model.indicators.items()]
     ids = list(dict.fromkeys(k for u in units for k in u.indicators))
-    return [{"id": k, "label": k, "unit": "", "better": "higher"} for k in ids]
+    return [{"id": k, "label": k, "unit": "", "better": "higher", "lit": True} for k in ids]
 
 
 def _unit(u: UnitResult, indicators: list[dict[str, Any]], categories: dict[str, str],
@@ -279,8 +282,9 @@ def _grades(model: RulesetModel | None, units: list[UnitResult]) -> list[dict[st
     return out
 
 
-def _light_counts(units: list[UnitResult]) -> dict[str, int]:
-    counts = Counter(r.light for u in units for r in u.indicators.values())
+def _light_counts(units: list[UnitResult], indicators: list[dict[str, Any]]) -> dict[str, int]:
+    lit = {i["id"] for i in indicators if i["lit"]}
+    counts = Counter(r.light for u in units for k, r in u.indicators.items() if k in lit)
     return {light: counts.get(light, 0) for light in LIGHTS}
 
 
