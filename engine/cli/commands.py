@@ -130,17 +130,19 @@ def run_cmd(
             return
         if outcome.reused:
             err.print(text("cli.run.reused", lg, id=outcome.info.id), markup=False)
-        _print_units(outcome.units, lg)
+        _print_units(outcome.units, lg, {k: c.label for k, c in outcome.ruleset.model.categories.items()})
         out.print(text("cli.run.done", lg, id=outcome.info.id, ruleset=outcome.info.ruleset_id,
                        period=outcome.info.period, units=outcome.info.units, db=database_url(db)), markup=False)
         if report is not None:
             out.print(text("cli.report.written", lg, path=report), markup=False)
 
 
-def _print_units(units: list, lg: Lang) -> None:  # type: ignore[type-arg]
+def _print_units(units: list, lg: Lang, labels: dict[str, str]) -> None:  # type: ignore[type-arg]
+    """Units grouped by category (in the ruleset's order), best first."""
     table = Table(*(text(f"cli.col.{c}", lg) for c in ("unit", "category", "score", "grade", "rank", "alerts")))
-    for u in sorted(units, key=lambda u: (u.category, u.rank or 10**9, u.unit)):
-        table.add_row(f"{u.unit} {u.name}", u.category, fmt(u.score), u.grade or "—",
+    order = {k: i for i, k in enumerate(labels)}
+    for u in sorted(units, key=lambda u: (order.get(u.category, len(order)), u.rank or 10**9, u.unit)):
+        table.add_row(f"{u.unit} {u.name}", labels.get(u.category, u.category), fmt(u.score), u.grade or "—",
                       str(u.rank or "—"), " ".join(u.alerts))
     out.print(table)
 
