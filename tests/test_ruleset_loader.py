@@ -873,3 +873,22 @@ def test_ruleset_sha256_ignores_formatting(tmp_path):
     assert a.sha256 == b.sha256
     c = load_ruleset(write(tmp_path, BASE.replace("bonus_limit: 3", "bonus_limit: 4"), "c.yaml"))
     assert c.sha256 != a.sha256
+
+
+@pytest.mark.parametrize(
+    "condition, fragment, code",
+    [
+        ('light.closure_rate > 1', "1", "expr.want_string"),
+        ("integrity_violations == 'yes'", "'yes'", "expr.want_number"),
+        ("category > 'civil'", "category > 'civil'", "expr.string_order"),
+    ],
+    ids=["light-vs-number", "number-vs-text", "ordering-text"],
+)
+def test_rule_conditions_are_type_checked_at_load(tmp_path, condition, fragment, code):
+    # durable_rules itself would compare "5" > 1 silently; kaohe refuses at load time
+    text = edited(("when: innovation_awards >= 1", f'when: "{condition}"'))
+    path = write(tmp_path, text)
+    p = only(load_error(path), code)
+    line, col = position(text, condition)
+    # the column points at the offending operand (or, for ordering text, the comparison)
+    assert_where(p, path, line, col + condition.index(fragment), "rules[2].when")

@@ -10,7 +10,7 @@ from fractions import Fraction
 from typing import Any
 
 from engine.errors import Hint, Problem, did_you_mean
-from engine.expr import compile_expression, walk
+from engine.expr import ExpressionError, compile_expression, infer_type, walk
 from engine.expr.nodes import Compare, Name, Str
 from engine.i18n import register
 from engine.results import LIGHTS
@@ -255,6 +255,13 @@ def check_rules(model: RulesetModel, smap: SourceMap, problems: list[Problem]) -
                 ok = False
             if isinstance(node, Compare):
                 _check_literals(node, closed, smap, (*path, "when"), problems)
+        if ok:
+            try:  # durable_rules would silently compare text with numbers ("5" > 1 matches)
+                infer_type(expr.node, types)
+            except ExpressionError as e:
+                problems.extend(Problem(p.code, p.params, expr_location(smap, (*path, "when"), e.offset))
+                                for p in e.problems)
+                ok = False
     return ok
 
 
