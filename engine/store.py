@@ -35,6 +35,9 @@ register(
         "store.failed": ("写入数据库失败，未保存任何内容：{error}", "writing to the database failed; nothing was stored: {error}"),
         "store.no_run": ("没有编号为 `{run}` 的运行记录", "no stored run `{run}`"),
         "store.ambiguous": ("`{run}` 可对应多个运行记录：{matches}", "`{run}` matches several runs: {matches}"),
+        "hint.install_postgres": ("安装 PostgreSQL 驱动：pip install 'kaohe[postgres]'，并使用 postgresql+psycopg:// 地址",
+                                  "install the PostgreSQL driver with pip install 'kaohe[postgres]' and use a "
+                                  "postgresql+psycopg:// URL"),
         "hint.recent_runs": ("最近的运行：{runs}（用 kaohe runs 查看全部）", "recent runs: {runs} (see kaohe runs)"),
     }
 )
@@ -171,7 +174,10 @@ class Store:
                 event.listen(self.engine, "connect", _sqlite_pragmas)
             SQLModel.metadata.create_all(self.engine)
         except (SQLAlchemyError, ImportError, ValueError) as e:
-            raise RunError(Problem("store.unavailable", {"url": self.url, "error": _short(e)})) from e
+            hint = None
+            if isinstance(e, ImportError) and self.url.startswith("postgres"):
+                hint = Hint("hint.install_postgres")
+            raise RunError(Problem("store.unavailable", {"url": self.url, "error": _short(e)}, hint=hint)) from e
 
     # -- reading ---------------------------------------------------------
     def find_run(self, ruleset_sha256: str, facts_sha256: str, period: str) -> RunInfo | None:

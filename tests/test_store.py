@@ -275,3 +275,12 @@ def test_unavailable_database_is_a_run_error(tmp_path):
     assert info.value.exit_code == 3
     with pytest.raises(RunError):
         Store("nosuchdialect://x/y")
+
+
+def test_a_missing_database_driver_says_what_to_install():
+    from engine.errors import RunError
+    from engine.store import Store
+
+    with pytest.raises(RunError) as e:
+        Store("postgresql+pg8000://kaohe@localhost/kaohe")
+    assert "kaohe[postgres]" in e.value.render("en") and "pg8000" in e.value.render("en")
