@@ -31,6 +31,8 @@ test: $(STAMP) sysdeps
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_run.py
 	$(BIN)/python benchmarks/bench_report.py
+	$(BIN)/python benchmarks/bench_plugins.py
+	$(BIN)/python benchmarks/stress_rules.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check engine plugins tests benchmarks examples
