@@ -167,3 +167,18 @@ def test_quota_keeps_the_best_and_reports_unresolved_ties(ruleset, records):
         assert len(t.units) >= 2 and t.places >= 0
         tied = [u for u in units if u.unit in t.units]
         assert len({u.score for u in tied}) == 1 and all(u.grade != "优秀" for u in tied)
+
+
+@SETTINGS
+@given(data=st.data())
+def test_renaming_units_changes_nothing_but_the_ids(ruleset, data):
+    """No result depends on a unit's id: not grades at a quota cut-off, not ranks, not firings."""
+    records = data.draw(population())
+    new_ids = data.draw(st.lists(st.from_regex(r"[A-Z][A-Z0-9]{1,6}", fullmatch=True),
+                                 min_size=len(records), max_size=len(records), unique=True))
+    rename = {r["unit"]: new for r, new in zip(records, new_ids, strict=True)}
+    renamed = [{**r, "unit": rename[r["unit"]]} for r in records]
+    a = {u.unit: u.as_json() for u in run_eval(ruleset, records).iter_units()}
+    b = {u.unit: u.as_json() for u in run_eval(ruleset, renamed).iter_units()}
+    for old, doc in a.items():
+        assert b[rename[old]] == {**doc, "unit": rename[old]}
