@@ -10,7 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import overload
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -57,18 +58,38 @@ def ruleset_json(ruleset: Ruleset) -> str:
     )  # key order kept: categories and indicators appear in reports in the author's order
 
 
-def facts_by_unit(facts: FactTable) -> list[dict[str, object]]:
-    """Each unit's input facts as stored for ``explain`` (missing as None)."""
-    rows: list[dict[str, object]] = []
-    for i in range(len(facts)):
-        row: dict[str, object] = {}
-        for name, col in facts.numbers.items():
-            v = float(col[i])
-            row[name] = None if v != v else v
-        for name, scol in facts.strings.items():
-            row[name] = scol[i]
-        rows.append(row)
-    return rows
+class FactRows(Sequence[dict[str, object]]):
+    """Each unit's input facts as stored for ``explain`` (missing as None), built on
+    demand while the store writes them, so 1M units never hold 1M dicts at once."""
+
+    def __init__(self, facts: FactTable):
+        self._numbers = {name: col.tolist() for name, col in facts.numbers.items()}
+        self._strings = facts.strings
+        self._n = len(facts)
+
+    def __len__(self) -> int:
+        return self._n
+
+    @overload
+    def __getitem__(self, i: int) -> dict[str, object]: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[dict[str, object]]: ...
+
+    def __getitem__(self, i: int | slice) -> dict[str, object] | list[dict[str, object]]:
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(self._n))]
+        if not -self._n <= i < self._n:
+            raise IndexError(i)
+        row: dict[str, object] = {name: (None if v != v else v) for name, col in self._numbers.items()
+                                  for v in (col[i],)}
+        row.update({name: col[i] for name, col in self._strings.items()})
+        return row
+
+
+def facts_by_unit(facts: FactTable) -> FactRows:
+    """Each unit's input facts as stored for ``explain`` (see :class:`FactRows`)."""
+    return FactRows(facts)
 
 
 def run(
