@@ -63,7 +63,7 @@ class FactRows(Sequence[dict[str, object]]):
     demand while the store writes them, so 1M units never hold 1M dicts at once."""
 
     def __init__(self, facts: FactTable):
-        self._numbers = {name: col.tolist() for name, col in facts.numbers.items()}
+        self._numbers = facts.numbers
         self._strings = facts.strings
         self._n = len(facts)
 
@@ -82,7 +82,7 @@ class FactRows(Sequence[dict[str, object]]):
         if not -self._n <= i < self._n:
             raise IndexError(i)
         row: dict[str, object] = {name: (None if v != v else v) for name, col in self._numbers.items()
-                                  for v in (col[i],)}
+                                  for v in (float(col[i]),)}
         row.update({name: col[i] for name, col in self._strings.items()})
         return row
 
