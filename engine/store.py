@@ -339,15 +339,38 @@ def _run_row(info: RunInfo) -> dict[str, Any]:
     return d
 
 
+_PLACEHOLDER = {"qmark": "?", "format": "%s", "pyformat": "%s"}
+
+
 def _bulk(conn: Any, table: type[SQLModel], rows: Iterable[dict[str, Any]]) -> None:
-    batch: list[dict[str, Any]] = []
+    """Insert plain rows in batches through the driver's own executemany.
+
+    The rows hold only text, numbers and NULL, so SQLAlchemy's per-row
+    processing buys nothing; going to the DBAPI directly makes storing 1M
+    units several times faster.  Drivers with another parameter style fall
+    back to SQLAlchemy's bulk insert.
+    """
+    mark = _PLACEHOLDER.get(conn.dialect.paramstyle)
+    sql: str | None = None
+    batch: list[Any] = []
+
+    def flush() -> None:
+        if not batch:
+            return
+        if mark is None:
+            conn.execute(insert(table), batch)
+        else:
+            conn.exec_driver_sql(sql, [tuple(r.values()) for r in batch])
+        batch.clear()
+
     for row in rows:
+        if sql is None and mark is not None:
+            columns = ", ".join(row)
+            sql = f"INSERT INTO {table.__tablename__} ({columns}) VALUES ({', '.join([mark] * len(row))})"
         batch.append(row)
         if len(batch) >= BATCH:
-            conn.execute(insert(table), batch)
-            batch = []
-    if batch:
-        conn.execute(insert(table), batch)
+            flush()
+    flush()
 
 
 def _unit_rows(run_id: str, ev: Evaluation, facts: Sequence[Mapping[str, object]]) -> Iterable[dict[str, Any]]:
