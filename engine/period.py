@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass
 from typing import Literal
@@ -61,6 +62,7 @@ class Period:
         return dt.date(self.year, month + 1, 1) - dt.timedelta(days=1)
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_period(text: str) -> Period | None:
     """The period written as ``text`` (``2025Q1``, ``2025-03``, ``2025H1``, ``2025``,
     or ``2025年第一季度`` / ``2025年上半年`` / ``2025年3月``), or ``None``."""

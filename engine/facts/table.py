@@ -13,6 +13,7 @@ import json
 import math
 import re
 import unicodedata
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -136,7 +137,10 @@ def build_table(
 
 
 def _raise(ctx: _Context) -> None:
-    problems = ctx.problems[:MAX_REPORTED]
+    # file order: row by row, column by column (columns are parsed one at a time)
+    ordered = sorted(ctx.problems, key=lambda p: (p.location.line or 0, p.location.column or 0)
+                     if p.location else (0, 0))
+    problems = ordered[:MAX_REPORTED]
     if len(ctx.problems) > MAX_REPORTED:
         problems.append(Problem("facts.too_many", {"count": len(ctx.problems) - MAX_REPORTED}))
     raise FactsError(problems)
@@ -232,7 +236,7 @@ def _parse_rows(ctx: _Context, columns: Mapping[str, int],
     category_of = _category_lookup(ctx.categories)
     default_category = next(iter(ctx.categories)) if len(ctx.categories) == 1 else None
     seen: dict[str, int] = {}
-    parsed: list[tuple[str, str, str, str | None, tuple[Any, ...]]] = []
+    kept: list[_Row] = []
     for line, cells in rows:
         unit = _text(cells[columns["unit"]])
         if not unit:
@@ -254,11 +258,62 @@ def _parse_rows(ctx: _Context, columns: Mapping[str, int],
                 continue
             category = category or default_category
         parent = _text(cells[columns["parent"]]) or None if "parent" in columns else None
-        # a tuple in `facts:` order (a dict per row would cost ~0.5 KB a unit at 1M units)
-        values = tuple(_cell(ctx, fid, fact, cells, columns, line, unit) for fid, fact in ctx.facts.items())
-        parsed.append((unit, name or unit, str(category), parent, values))
-    parsed.sort(key=lambda r: r[0])
-    return _columnar(ctx, parsed)
+        kept.append(_Row(line, cells, unit, name or unit, str(category), parent))
+    kept.sort(key=lambda r: r.unit)
+    values = {fid: _column(ctx, fid, fact, kept, columns) for fid, fact in ctx.facts.items()}
+    return _columnar(ctx, kept, values)
+
+
+@dataclass
+class _Row:
+    line: int
+    cells: list[Any]
+    unit: str
+    name: str
+    category: str
+    parent: str | None
+
+
+def _column(ctx: _Context, fid: str, fact: FactModel, rows: Sequence[_Row],
+            columns: Mapping[str, int]) -> np.ndarray | list[Any]:
+    """One fact for every row: numbers as a float array (nan = missing), text as a list.
+
+    Numeric columns of plain, valid numbers take a vectorised path; any column
+    with something to report is parsed cell by cell so every bad cell is named.
+    """
+    if fact.type in ("integer", "number") and fid in columns:
+        fast = _fast_numbers(fact, [r.cells[columns[fid]] for r in rows])
+        if fast is not None:
+            return fast
+    cells = [_cell(ctx, fid, fact, r.cells, columns, r.line, r.unit) for r in rows]
+    if fact.type == "string":
+        return cells
+    return np.array([np.nan if v is None else v for v in cells], dtype=np.float64)
+
+
+def _fast_numbers(fact: FactModel, raw: list[Any]) -> np.ndarray | None:
+    """The column as floats when every cell is a valid number or an allowed blank; else None."""
+    fill = _coerce_default(fact) if fact.default is not None else math.nan
+    empty = np.fromiter((v is None or (isinstance(v, str) and not v.strip()) for v in raw), dtype=bool,
+                        count=len(raw))
+    if empty.any() and fact.required and fact.default is None:
+        return None
+    if any(isinstance(v, bool) for v in raw):
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            values = np.asarray([fill if e else v for v, e in zip(raw, empty, strict=True)], dtype=np.float64)
+    except (ValueError, TypeError, OverflowError):
+        return None
+    given = values[~empty]
+    if not np.isfinite(given).all():
+        return None
+    if fact.type == "integer" and not (given == np.floor(given)).all():
+        return None
+    if (fact.min is not None and (given < fact.min).any()) or (fact.max is not None and (given > fact.max).any()):
+        return None
+    return values
 
 
 def _category_lookup(categories: Mapping[str, CategoryModel]) -> dict[str, str]:
@@ -359,26 +414,27 @@ def _parse_number_text(s: str) -> float | None:
     return value / 100 if percent else value
 
 
-def _columnar(ctx: _Context, parsed: list[tuple[str, str, str, str | None, tuple[Any, ...]]]) -> FactTable:
-    numbers: dict[str, np.ndarray] = {}
-    strings: dict[str, list[str | None]] = {}
-    for j, (fid, fact) in enumerate(ctx.facts.items()):
-        if fact.type == "string":
-            strings[fid] = [r[4][j] for r in parsed]
-        else:
-            numbers[fid] = np.array([np.nan if r[4][j] is None else r[4][j] for r in parsed], dtype=np.float64)
-    # the hash reads facts in id order, so reordering `facts:` in the ruleset does not change it
-    by_id = [j for _, j in sorted((fid, j) for j, fid in enumerate(ctx.facts))]
+def _columnar(ctx: _Context, rows: list[_Row], values: Mapping[str, np.ndarray | list[Any]]) -> FactTable:
+    numbers = {fid: col for fid, col in values.items() if isinstance(col, np.ndarray)}
+    strings = {fid: col for fid, col in values.items() if not isinstance(col, np.ndarray)}
     digest = hashlib.sha256()
-    for unit, name, category, parent, values in parsed:
-        digest.update(json.dumps([unit, name, category, parent, [values[j] for j in by_id]],
-                                 ensure_ascii=False, default=str).encode())
-        digest.update(b"\n")
+    for part in ([r.unit for r in rows], [r.name for r in rows], [r.category for r in rows],
+                 [r.parent for r in rows]):
+        digest.update(json.dumps(part, ensure_ascii=False).encode())
+    # column by column in id order, so reordering `facts:` in the ruleset changes nothing;
+    # one canonical NaN and no negative zero, so equal facts always hash alike
+    for fid in sorted(values):
+        digest.update(fid.encode() + b"\0")
+        if fid in numbers:
+            col = numbers[fid] + 0.0
+            digest.update(np.where(np.isnan(col), np.nan, col).astype("<f8").tobytes())
+        else:
+            digest.update(json.dumps(strings[fid], ensure_ascii=False).encode())
     return FactTable(
-        units=[r[0] for r in parsed],
-        names=[r[1] for r in parsed],
-        categories=[r[2] for r in parsed],
-        parents=[r[3] for r in parsed],
+        units=[r.unit for r in rows],
+        names=[r.name for r in rows],
+        categories=[r.category for r in rows],
+        parents=[r.parent for r in rows],
         period=None,
         numbers=numbers,
         strings=strings,
