@@ -11,9 +11,9 @@ import datetime as dt
 import json
 import time
 from collections.abc import Callable, Sequence
-from typing import overload
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import overload
 
 from engine import __version__
 from engine.errors import Problem
