@@ -160,3 +160,11 @@ def test_undeclared_columns_are_warned_about_on_stderr(project, kaohe):
     r = kaohe("run", root / "r.yaml", "--facts", root / "q.csv", "--period", "2025Q1", "--json")
     assert r.exit_code == 0 and r.json()["run"]["units"] == 6
     assert "备注" in r.stderr and "q.csv:1:" in r.stderr
+
+
+def test_a_ruleset_saved_as_gbk_loads(project, tmp_path):
+    from engine.ruleset import load_ruleset
+
+    path = tmp_path / "gbk.yaml"
+    path.write_bytes(textwrap.dedent(MINI).encode("gbk"))
+    assert load_ruleset(path).model.name == "迷你法院"

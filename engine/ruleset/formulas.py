@@ -8,6 +8,7 @@ are validated with the plugin's own model.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from graphlib import CycleError, TopologicalSorter
@@ -74,18 +75,24 @@ def expr_location(smap: SourceMap, path: tuple[str | int, ...], offset: int) -> 
     return Location(loc.file, loc.line, col + offset, loc.path)
 
 
-_LINES: dict[str, list[str]] = {}
-
-
 def _source_line(file: str, line: int) -> str | None:
-    if file not in _LINES:
-        try:
-            with open(file, encoding="utf-8-sig") as f:
-                _LINES[file] = f.read().splitlines()
-        except OSError:
-            _LINES[file] = []
-    lines = _LINES[file]
+    try:
+        stat = Path(file).stat()
+    except OSError:
+        return None
+    lines = _source_lines(file, stat.st_mtime_ns, stat.st_size)
     return lines[line - 1] if 0 < line <= len(lines) else None
+
+
+@functools.lru_cache(maxsize=64)
+def _source_lines(file: str, _mtime_ns: int, _size: int) -> list[str]:
+    """The file's lines, cached while it is unchanged (keyed by modification time and size)."""
+    from engine.facts.readers import decode
+
+    try:
+        return decode(Path(file).read_bytes()).splitlines()
+    except (OSError, UnicodeDecodeError):
+        return []
 
 
 def name_types(model: RulesetModel) -> dict[str, str]:

@@ -27,6 +27,8 @@ register(
         "yaml.not_mapping": ("规则集文件的顶层应是键值映射（如 `kaohe: 1`）",
                              "the top level of a ruleset file must be a mapping (such as `kaohe: 1`)"),
         "yaml.unreadable": ("无法读取文件：{error}", "cannot read the file: {error}"),
+        "yaml.encoding": ("无法识别文件编码（已尝试 UTF-8 与 GBK），请另存为 UTF-8",
+                          "cannot decode the file (tried UTF-8 and GBK); save it as UTF-8"),
         "yaml.key_type": ("键 `{key}` 必须是文本", "key `{key}` must be text"),
         "hint.yaml_quote": ("以 > 、< 、: 或 % 开头的值请加引号，例如 green: \">= 0.85\"",
                             "quote values that start with >, <, : or %, e.g. green: \">= 0.85\""),
@@ -72,9 +74,16 @@ def dotted(path: PathKey) -> str:
 def load_yaml(path: Path) -> tuple[dict[str, Any], Marks]:
     """Parse one YAML file; raise :class:`RulesetError` on syntax errors or duplicate keys."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as e:
-        raise RulesetError(Problem("yaml.unreadable", {"error": str(e)}, Location(str(path)))) from None
+        data = path.read_bytes()
+    except OSError as e:
+        raise RulesetError(Problem("yaml.unreadable", {"error": e.strerror or str(e)}, Location(str(path)))) from None
+    try:
+        # Notepad on Chinese Windows saves "ANSI", i.e. GBK: accept it like facts files do
+        from engine.facts.readers import decode
+
+        text = decode(data)
+    except UnicodeDecodeError:
+        raise RulesetError(Problem("yaml.encoding", {}, Location(str(path)))) from None
     return parse_yaml(text, str(path))
 
 
