@@ -53,6 +53,7 @@ def html_to_pdf(html: str, out: Path) -> Path:
     exe = find_chromium()
     out = Path(out).resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
+    out.unlink(missing_ok=True)  # an old file must not pass for a new one
     with tempfile.TemporaryDirectory(prefix="kaohe-pdf-") as tmp:
         page = Path(tmp) / "report.html"
         page.write_text(html, encoding="utf-8")
