@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from engine.errors import Problem, RunError, did_you_mean
 from engine.expr import compile_expression
+from engine.grades import quota_fraction
 from engine.i18n import Lang, register, text
 from engine.results import UnitResult
 from engine.ruleset.model import IndicatorModel, RulesetModel
@@ -45,6 +46,13 @@ register(
         "explain.band": ("等次：总分 {score} 落在「{grade}」档{min}", "grade: score {score} falls in band {grade}{min}"),
         "explain.cap": ("规则限定最高为「{grade}」（一票否决）", "capped at {grade} by a rule (veto)"),
         "explain.quota": ("「{grade}」名额已满，降为下一等次", "no quota place left in {grade}; moved down one grade"),
+        "explain.quota_places": (
+            "「{grade}」名额上限 floor({quota} × {n} 个单位) = {places} 个，已由总分更高的单位占用，降为下一等次",
+            "{grade} has floor({quota} × {n} units) = {places} place(s), taken by higher scores; moved down one grade"),
+        "explain.quota_tie": (
+            "与 {others} 并列在「{grade}」名额线上，tie_break 无法区分，均不占名额，降为下一等次（并列已报告）",
+            "tied with {others} at the {grade} cut-off and tie_break could not decide: none takes the place; "
+            "moved down one grade (the tie is reported)"),
         "explain.final": ("最终等次：{grade}；类别内排名 {rank}", "final grade: {grade}; rank in category {rank}"),
         "light.green": ("绿灯", "green"),
         "light.yellow": ("黄灯", "yellow"),
@@ -96,13 +104,39 @@ def _light_why(ind: IndicatorModel, light: str, lang: Lang) -> str:
     return text("explain.otherwise_red", lang)
 
 
+def _quota_line(model: RulesetModel, info: RunInfo, unit: UnitResult, population: Sequence[UnitResult],
+                lang: Lang) -> str:
+    """Why a unit lost its place: the scope's places, or a tie nobody could break."""
+    grade = next((g for g in model.grades if g.name == unit.quota_note), None)
+    for tie in info.ties:
+        if unit.unit in tie.get("units", []) and tie.get("grade") == unit.quota_note:
+            others = ", ".join(u for u in tie["units"] if u != unit.unit)
+            return text("explain.quota_tie", lang, grade=unit.quota_note, others=others)
+    fraction = quota_fraction(grade) if grade is not None else None
+    if grade is None or fraction is None or not population:
+        return text("explain.quota", lang, grade=unit.quota_note)
+    scope = model.quota_scope
+
+    def key(u: UnitResult) -> object:
+        return "*" if scope == "all" else (u.parent or "") if scope == "parent" else u.category
+
+    n = sum(1 for u in population if key(u) == key(unit))
+    places = math.floor(fraction * n)
+    return text("explain.quota_places", lang, grade=grade.name, quota=str(grade.quota), n=n, places=places)
+
+
 def _counted(ind: IndicatorModel, r: Any) -> bool:
     """Whether the indicator enters the unit's weighted total."""
     return ind.score is not None and r.weight > 0 and (r.score is not None or ind.on_missing == "zero")
 
 
-def explain_unit(info: RunInfo, unit: UnitResult, facts: Mapping[str, Any], lang: Lang = "zh") -> dict[str, Any]:
-    """A structured explanation plus its lines of text in ``lang``."""
+def explain_unit(info: RunInfo, unit: UnitResult, facts: Mapping[str, Any], lang: Lang = "zh",
+                 population: Sequence[UnitResult] = ()) -> dict[str, Any]:
+    """A structured explanation plus its lines of text in ``lang``.
+
+    ``population`` (the run's units) lets the quota step say how many places
+    the unit's scope had and who it tied with.
+    """
     model = RulesetModel.model_validate(json.loads(info.ruleset_json))
     lines: list[str] = []
     cat_label = model.categories[unit.category].label if unit.category in model.categories else unit.category
@@ -173,7 +207,7 @@ def explain_unit(info: RunInfo, unit: UnitResult, facts: Mapping[str, Any], lang
     if unit.cap_grade is not None:
         lines.append(text("explain.cap", lang, grade=unit.cap_grade))
     if unit.quota_note:
-        lines.append(text("explain.quota", lang, grade=unit.quota_note))
+        lines.append(_quota_line(model, info, unit, population, lang))
     lines.append(text("explain.final", lang, grade=unit.grade or "—", rank=unit.rank or "—"))
     return {"run": info.id, "unit": unit.unit, "name": unit.name, "category": unit.category,
             "period": info.period, "indicators": indicators, "base_score": unit.base_score,

@@ -194,3 +194,20 @@ def test_installed_console_script_runs(court):
                 "--db", f"sqlite:///{Path(court) / 'sub.db'}", cwd=court)
     assert r.exit_code == 0, r.stderr
     assert json.loads(r.stdout)["run"]["units"] == 6
+
+
+def test_explain_says_how_many_quota_places_there_were(court, kaohe):
+    run = kaohe("run", court / "court/mini.yaml", "--facts", court / "q1.csv", "--period", "2025Q1", "--json").json()
+    zh = kaohe("explain", run["run"]["id"], "c02").stdout
+    assert "floor(20% × 5 个单位) = 1 个" in zh
+    en = kaohe("explain", run["run"]["id"], "c02", "--lang", "en").stdout
+    assert "floor(20% × 5 units) = 1 place(s)" in en
+
+
+def test_explain_names_the_units_of_an_unresolved_tie(court, kaohe):
+    tied = Q1.replace("c01,刑一庭,criminal,100,95,81,0,1", "c01,刑一庭,criminal,100,99,81,0,0")
+    (court / "tied.csv").write_text(tied, encoding="utf-8")
+    run = kaohe("run", court / "court/mini.yaml", "--facts", court / "tied.csv", "--period", "2025Q1", "--json").json()
+    assert [t["units"] for t in run["ties"]] == [["c01", "c02"]]
+    text = kaohe("explain", run["run"]["id"], "c01", "--lang", "en").stdout
+    assert "tied with c02" in text and "none takes the place" in text

@@ -172,8 +172,9 @@ def explain(
     with reported(lg, as_json):
         store = Store(db)
         info = store.get_run(run_id)
-        u = find_unit(info, store.load_units(info.id), unit)
-        doc = explain_unit(info, u, store.load_facts(info.id, u.unit), lg)
+        units = store.load_units(info.id)
+        u = find_unit(info, units, unit)
+        doc = explain_unit(info, u, store.load_facts(info.id, u.unit), lg, population=units)
         if as_json:
             print_json({k: v for k, v in doc.items() if k != "lines"})
         else:
