@@ -358,8 +358,3 @@ def _plain(value: Any) -> float | str | None:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
     return value if isinstance(value, str) else float(value)
-
-
-def condition_json(rule: CompiledRule) -> str:
-    """The durable_rules condition of ``rule`` as JSON (for docs and debugging)."""
-    return json.dumps(rule.condition, ensure_ascii=False, sort_keys=True)

@@ -168,3 +168,33 @@ def test_a_ruleset_saved_as_gbk_loads(project, tmp_path):
     path = tmp_path / "gbk.yaml"
     path.write_bytes(textwrap.dedent(MINI).encode("gbk"))
     assert load_ruleset(path).model.name == "迷你法院"
+
+
+@pytest.mark.parametrize(
+    "expect, wanted",
+    [("{grdae: 优秀}", "grade"), ("{c9: {grade: 优秀}}", "c1")],
+    ids=["misspelt-key", "unknown-unit"],
+)
+def test_a_misspelt_expectation_is_an_error_not_a_silent_pass(project, expect, wanted):
+    from engine.ruleset import load_ruleset
+
+    if expect.startswith("{c9"):
+        case = f"""
+        tests:
+          - name: 拼写错误
+            units:
+              - {{unit: c1, category: criminal, facts: {{received: 100, closed: 95, expert: 81}}}}
+            expect: {expect}
+        """
+    else:
+        case = f"""
+        tests:
+          - name: 拼写错误
+            category: criminal
+            facts: {{received: 100, closed: 95, expert: 81}}
+            expect: {expect}
+        """
+    root = project({"r.yaml": MINI + textwrap.dedent(case)})
+    with pytest.raises(RulesetError) as e:
+        load_ruleset(root / "r.yaml")
+    assert wanted in e.value.render("en") and "r.yaml:" in e.value.render("en")

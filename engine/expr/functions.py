@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-Scalar = float | str | None
 _NUDGE = 8 * float(np.finfo(np.float64).eps)
 
 

@@ -17,7 +17,7 @@ from engine.results import LIGHTS
 
 from .extends import SourceMap
 from .formulas import expr_location, name_types
-from .model import AhpWeights, RulesetModel
+from .model import AhpWeights, ExpectModel, RulesetModel
 
 WEIGHT_TOTAL = 100.0
 TOLERANCE = 1e-6
@@ -35,6 +35,10 @@ register(
         "hint.remove_weights": ("remove 删除了 {removed}，继承的权重表不再合计为 100：请在本文件中重写 weights.{category}",
                                 "remove dropped {removed}, so the inherited weight table no longer adds up "
                                 "to 100: restate weights.{category} in this file"),
+        "check.test_expect_key": ("测试用例期望中的 `{name}` 不是可检查的项（可用：grade、score、base_score、points、rank、lights、indicators、fired、alerts、notes）",
+                                  "`{name}` is not something a test case can expect (grade, score, base_score, points, "
+                                  "rank, lights, indicators, fired, alerts, notes)"),
+        "check.test_unit": ("测试用例期望中的 `{name}` 不是该用例 units 中的单位", "`{name}` in expect is not a unit of this case"),
         "check.test_previous": ("测试用例 previous 中的 `{name}` 不是规则可读取的上期值",
                                 "`{name}` under a test case's previous is not a previous-period value rules can read"),
         "check.test_previous_value": ("`{name}` 不可能等于 `{value}`", "`{name}` can never be `{value}`"),
@@ -304,10 +308,21 @@ def check_tests(model: RulesetModel, smap: SourceMap, problems: list[Problem]) -
         _check_previous(case.previous, (*path, "previous"), model, smap, problems)
         for j, u in enumerate(case.units or []):
             _check_previous(u.previous, (*path, "units", j, "previous"), model, smap, problems)
-        expects = [case.expect] if case.facts is not None else list(case.expect.values())
-        for expect in expects:
+        expects: list[tuple[Any, tuple[str | int, ...]]] = []
+        if case.facts is not None:
+            expects.append((case.expect, (*path, "expect")))
+        else:
+            unit_ids = {u.unit for u in case.units or []}
+            for uid, expect in case.expect.items():
+                if uid not in unit_ids:
+                    problems.append(Problem("check.test_unit", {"name": uid},
+                                            smap.locate((*path, "expect", uid), key=True),
+                                            did_you_mean(str(uid), unit_ids)))
+                expects.append((expect, (*path, "expect", uid)))
+        for expect, epath in expects:
             if isinstance(expect, dict):
-                _check_expect(expect, model, grades, rule_ids, smap, (*path, "expect"), problems)
+                _check_expect_keys(expect, smap, epath, problems)
+                _check_expect(expect, model, grades, rule_ids, smap, epath, problems)
 
 
 def _check_previous(previous: dict[str, Any] | None, path: tuple[str | int, ...], model: RulesetModel,
@@ -324,6 +339,16 @@ def _check_previous(previous: dict[str, Any] | None, path: tuple[str | int, ...]
         elif name in closed and value is not None and value not in closed[name]:
             problems.append(Problem("check.test_previous_value", {"name": name, "value": value},
                                     smap.locate((*path, name)), did_you_mean(str(value), closed[name])))
+
+
+def _check_expect_keys(expect: dict[str, Any], smap: SourceMap, path: tuple[str | int, ...],
+                       problems: list[Problem]) -> None:
+    """A misspelt expectation (``grdae:``) would silently check nothing: it is an error."""
+    known = [f.alias or name for name, f in ExpectModel.model_fields.items()]
+    for key in expect:
+        if key not in known:
+            problems.append(Problem("check.test_expect_key", {"name": key}, smap.locate((*path, key), key=True),
+                                    did_you_mean(str(key), known)))
 
 
 def _check_expect(expect: dict[str, Any], model: RulesetModel, grades: set[str], rule_ids: set[str],

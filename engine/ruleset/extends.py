@@ -60,9 +60,6 @@ class SourceMap:
         first = self.files[-1] if self.files else None
         return Location(first, 1 if first else None, 1 if first else None, dotted(parts) or None)
 
-    def under(self, prefix: PathKey) -> dict[PathKey, Location]:
-        return {p: loc for p, loc in self.values.items() if p[: len(prefix)] == prefix}
-
 
 _DOTTED = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
