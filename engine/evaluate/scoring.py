@@ -16,7 +16,8 @@ from engine.ruleset.model import Band, IndicatorModel, LinearScore, RankScore, T
 def linear(values: FloatArray, spec: LinearScore) -> FloatArray:
     """``100 * clip((value - worst) / (best - worst), 0, 1)`` exactly as DESIGN.md writes it."""
     w, b = float(spec.worst), float(spec.best)
-    return 100.0 * np.clip((values - w) / (b - w), 0.0, 1.0)
+    with np.errstate(over="ignore", invalid="ignore"):  # huge values overflow to ±inf, then clip
+        return 100.0 * np.clip((values - w) / (b - w), 0.0, 1.0)
 
 
 def bands(values: FloatArray, spec: list[Band]) -> FloatArray:
@@ -63,7 +64,7 @@ def rank(
 def target(values: FloatArray, spec: TargetScore, better: str) -> FloatArray:
     """Completion against a target, capped at 100."""
     t = float(spec.value)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         ratio = values / t if better == "higher" else np.where(values <= 0, 1.0, t / values)
     return np.where(np.isnan(values), np.nan, 100.0 * np.clip(ratio, 0.0, 1.0))
 
