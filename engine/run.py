@@ -130,7 +130,8 @@ def run(
         return RunOutcome(existing, store.load_units(existing.id), True, ruleset, warnings=warnings)
 
     previous = (
-        store.previous_values(model.id, str(facts.period.previous()))
+        store.previous_values(model.id, str(facts.period.previous()),
+                              keys=[n[len("previous."):] for n in ruleset.rules.fields if n.startswith("previous.")])
         if facts.period is not None
         else {}
     )

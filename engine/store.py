@@ -251,27 +251,46 @@ class Store:
         runs = [r for r in self.list_runs(ruleset_id, limit=10_000) if r.period == period]
         return runs[0] if runs else None
 
-    def previous_values(self, ruleset_id: str, period: str) -> dict[str, dict[str, float | str | None]]:
-        """Per unit, what rules read after ``previous.``: the latest stored run of ``period``."""
+    def previous_values(self, ruleset_id: str, period: str,
+                        keys: Iterable[str] | None = None) -> dict[str, dict[str, float | str | None]]:
+        """Per unit, what rules read after ``previous.``: the latest stored run of ``period``.
+
+        ``keys`` (names without ``previous.``) limits what is read, so a run whose
+        rules read one previous light does not load a million units' everything.
+        """
+        wanted = None if keys is None else set(keys)
+        if wanted is not None and not wanted:
+            return {}
         info = self._latest_run(ruleset_id, period)
         if info is None:
             return {}
+
+        def want(key: str) -> bool:
+            return wanted is None or key in wanted
+
         out: dict[str, dict[str, float | str | None]] = {}
-        for u in self.load_units(info.id):
-            values: dict[str, float | str | None] = {
-                "score": u.score, "base_score": u.base_score, "points": u.points,
-                "rank": None if u.rank is None else float(u.rank), "grade": u.grade, "category": u.category,
-            }
-            for iid, r in u.indicators.items():
-                values[iid] = r.value
-                values[f"score.{iid}"] = r.score
-                values[f"light.{iid}"] = r.light
-            out[u.unit] = values
         with Session(self.engine) as s:
-            for r in s.execute(select(UnitRow.unit, UnitRow.facts_json).where(
-                    UnitRow.run_id == info.id)).all():
-                for k, v in json.loads(r[1]).items():
-                    out.setdefault(r[0], {}).setdefault(k, v)
+            for r in s.execute(select(UnitRow).where(UnitRow.run_id == info.id)).all():
+                u = r[0]
+                values = {k: v for k, v in (
+                    ("score", u.score), ("base_score", u.base_score), ("points", u.points),
+                    ("rank", None if u.rank is None else float(u.rank)), ("grade", u.grade),
+                    ("category", u.category)) if want(k)}
+                if wanted is None or any("." not in k and k not in values for k in wanted):
+                    for k, v in json.loads(u.facts_json).items():
+                        if want(k):
+                            values.setdefault(k, v)
+                out[u.unit] = values
+            if wanted is None or any(k not in {"score", "base_score", "points", "rank", "grade", "category"}
+                                     for k in wanted):
+                for r in s.execute(select(IndicatorRow.unit, IndicatorRow.indicator, IndicatorRow.value,
+                                          IndicatorRow.score, IndicatorRow.light).where(
+                        IndicatorRow.run_id == info.id)).all():
+                    unit, iid, value, score, light = r
+                    values = out.setdefault(unit, {})
+                    for key, v in ((iid, value), (f"score.{iid}", score), (f"light.{iid}", light)):
+                        if want(key):
+                            values[key] = v
         return out
 
     def history(self, ruleset_id: str, before: str, periods: Sequence[str]) -> dict[str, dict[str, dict[str, float]]]:
