@@ -248,8 +248,12 @@ class Store:
         return json.loads(row[0]) if row else {}
 
     def _latest_run(self, ruleset_id: str, period: str) -> RunInfo | None:
-        runs = [r for r in self.list_runs(ruleset_id, limit=10_000) if r.period == period]
-        return runs[0] if runs else None
+        """The newest stored run of ``ruleset_id`` for ``period``."""
+        query = (select(RunRow).where(RunRow.ruleset_id == ruleset_id, RunRow.period == period)
+                 .order_by(RunRow.created_at.desc(), RunRow.id).limit(1))
+        with Session(self.engine) as s:
+            row = s.execute(query).first()
+        return _info(row[0]) if row else None
 
     def previous_values(self, ruleset_id: str, period: str,
                         keys: Iterable[str] | None = None) -> dict[str, dict[str, float | str | None]]:
