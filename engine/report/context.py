@@ -7,6 +7,7 @@ so a region's template cannot reach into kaohe's internals.
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from typing import Any
 
@@ -137,7 +138,8 @@ def build_context(info: RunInfo, units: list[UnitResult], *, lang: Lang,
     ids = [i["id"] for i in indicators]
     categories = {k: c.label for k, c in model.categories.items()} if model else {}
     rules = {r.id: (r.label or r.id) for r in model.rules} if model else {}
-    unit_docs = [_unit(u, indicators, categories, rules) for u in units]
+    unit_docs = sorted((_unit(u, indicators, categories, rules) for u in units),
+                       key=lambda d: _reading_order(d, categories))
     stats = category_stats(unit_docs, categories, ids)
     means = {c["category"]: c["indicator_means"] for c in stats}
     for u in unit_docs:
@@ -184,6 +186,14 @@ def build_context(info: RunInfo, units: list[UnitResult], *, lang: Lang,
 
         draw_charts(context)
     return context
+
+
+def _reading_order(unit: dict[str, Any], categories: dict[str, str]) -> tuple[Any, ...]:
+    """Category in the ruleset's order, then unit id as people count (ms2 before ms10)."""
+    cats = list(categories)
+    position = cats.index(unit["category"]) if unit["category"] in cats else len(cats)
+    parts = tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"(\d+)", unit["unit"]) if p)
+    return (position, parts)
 
 
 MAX_CORRELATIONS = 10
