@@ -198,3 +198,16 @@ def test_a_misspelt_expectation_is_an_error_not_a_silent_pass(project, expect, w
     with pytest.raises(RulesetError) as e:
         load_ruleset(root / "r.yaml")
     assert wanted in e.value.render("en") and "r.yaml:" in e.value.render("en")
+
+
+def test_a_scored_indicator_no_category_weighs_is_a_warning(project):
+    from engine.ruleset import load_ruleset
+
+    text = MINI.replace("weights:", "  extra:\n    label: 附加\n    formula: closed\n"
+                        "    score: {linear: {worst: 0, best: 100}}\nweights:")
+    root = project({"r.yaml": text})
+    ruleset = load_ruleset(root / "r.yaml")
+    assert [w.code for w in ruleset.warnings] == ["check.unweighted"]
+    assert "extra" in ruleset.warnings[0].render("en")
+    with pytest.raises(RulesetError):
+        load_ruleset(root / "r.yaml", strict=True)

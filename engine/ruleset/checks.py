@@ -42,6 +42,10 @@ register(
         "check.test_previous": ("测试用例 previous 中的 `{name}` 不是规则可读取的上期值",
                                 "`{name}` under a test case's previous is not a previous-period value rules can read"),
         "check.test_previous_value": ("`{name}` 不可能等于 `{value}`", "`{name}` can never be `{value}`"),
+        "check.unweighted": ("指标 `{name}` 有 score，但没有任何类别给它权重，它不影响总分",
+                             "indicator `{name}` has a score but no category weighs it, so it never counts"),
+        "hint.unweighted": ("在 weights 中加入它，或去掉 score 作为监测指标",
+                            "add it to weights, or drop its score to keep it as a monitoring indicator"),
         "check.weights_unknown_category": ("weights 中的 `{name}` 不是类别（也不是 default）",
                                            "`{name}` under weights is not a category (nor default)"),
         "check.weights_unknown_indicator": ("权重表中的 `{name}` 不是指标", "`{name}` in a weight table is not an indicator"),
@@ -179,6 +183,17 @@ def _ahp_table(table: AhpWeights, path: tuple[str, ...], model: RulesetModel, sm
         }, smap.locate((*path, "ahp", "matrix", i, j))))
         return None
     return {name: float(w) * WEIGHT_TOTAL for name, w in zip(spec.criteria, result.weights, strict=True)}
+
+
+def unweighted_indicators(model: RulesetModel, weights: dict[str, dict[str, float]],
+                          smap: SourceMap) -> list[Problem]:
+    """Warnings for scored indicators no category weighs: probably a forgotten weight."""
+    out = []
+    for iid, ind in model.indicators.items():
+        if ind.score is not None and weights and not any(t.get(iid, 0) > 0 for t in weights.values()):
+            out.append(Problem("check.unweighted", {"name": iid}, smap.locate(("indicators", iid, "score")),
+                               Hint("hint.unweighted"), severity="warning"))
+    return out
 
 
 def check_grades(model: RulesetModel, smap: SourceMap, problems: list[Problem]) -> None:
