@@ -287,10 +287,7 @@ class Store:
                 out[u.unit] = values
             if wanted is None or any(k not in {"score", "base_score", "points", "rank", "grade", "category"}
                                      for k in wanted):
-                for r in s.execute(select(IndicatorRow.unit, IndicatorRow.indicator, IndicatorRow.value,
-                                          IndicatorRow.score, IndicatorRow.light).where(
-                        IndicatorRow.run_id == info.id)).all():
-                    unit, iid, value, score, light = r
+                for unit, iid, value, score, light in self._indicator_table(info.id):
                     values = out.setdefault(unit, {})
                     for key, v in ((iid, value), (f"score.{iid}", score), (f"light.{iid}", light)):
                         if want(key):
@@ -304,9 +301,37 @@ class Store:
             info = self._latest_run(ruleset_id, period)
             if info is None or period >= before:
                 continue
-            out[period] = {u.unit: {k: r.value for k, r in u.indicators.items() if r.value is not None}
-                           for u in self.load_units(info.id)}
+            values: dict[str, dict[str, float]] = {}
+            for unit, iid, value, _score, _light in self._indicator_table(info.id):
+                if value is not None:
+                    values.setdefault(unit, {})[iid] = value
+            out[period] = values
         return out
+
+    def earlier_runs(self, ruleset_id: str, before: str, limit: int) -> dict[str, RunInfo]:
+        """The newest run of each of the ``limit`` latest stored periods before ``before``.
+
+        Periods compare as text, which orders ``2025Q1 < 2025Q2 < 2026Q1``.
+        """
+        query = (select(RunRow).where(RunRow.ruleset_id == ruleset_id, RunRow.period < before,
+                                      RunRow.period != "")
+                 .order_by(RunRow.period.desc(), RunRow.created_at.desc(), RunRow.id))
+        latest: dict[str, RunInfo] = {}
+        with Session(self.engine) as s:
+            for row in s.execute(query):
+                run = row[0]
+                if run.period not in latest:
+                    if len(latest) == limit:
+                        break
+                    latest[run.period] = _info(run)
+        return dict(sorted(latest.items()))
+
+    def _indicator_table(self, run_id: str) -> list[tuple[str, str, float | None, float | None, str]]:
+        """(unit, indicator, value, score, light) rows of a run, without building unit objects."""
+        with Session(self.engine) as s:
+            return [tuple(r) for r in s.execute(  # type: ignore[misc]
+                select(IndicatorRow.unit, IndicatorRow.indicator, IndicatorRow.value, IndicatorRow.score,
+                       IndicatorRow.light).where(IndicatorRow.run_id == run_id)).all()]
 
     # -- writing ---------------------------------------------------------
     def save_run(self, info: RunInfo, evaluation: Evaluation, facts: Sequence[Mapping[str, object]],

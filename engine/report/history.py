@@ -1,6 +1,6 @@
 """Earlier periods of a run's ruleset, read from the store for trends and lights history.
 
-Uses only the store's public reading methods (``list_runs``, ``load_units``):
+Uses the store's public reading methods (``earlier_runs``, ``load_units``):
 for each earlier period the latest stored run of the same ruleset id counts.
 """
 
@@ -21,11 +21,8 @@ def load_history(store: Store, info: RunInfo, *, max_periods: int = MAX_PERIODS)
     Empty (no periods) when nothing earlier is stored.  Periods compare as
     text, which orders ``2025Q1 < 2025Q2 < 2026Q1`` and ``2025-01 < 2025-02``.
     """
-    latest: dict[str, RunInfo] = {}
-    for run in store.list_runs(info.ruleset_id, limit=10_000):  # newest first
-        if run.period and run.period < info.period and run.period not in latest:
-            latest[run.period] = run
-    periods = sorted(latest)[-max_periods:]
+    latest = store.earlier_runs(info.ruleset_id, info.period, max_periods)
+    periods = list(latest)
     units: dict[str, dict[str, UnitResult]] = {}
     for period in periods:
         units[period] = {u.unit: u for u in store.load_units(latest[period].id)}
