@@ -3,13 +3,18 @@ PY      ?= python3
 VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
+# The strict editable install links each file of engine/, plugins/, templates/, rulesets/ and
+# examples/ into a `kaohe/` tree (mypy sees it); a file added or removed changes its folder's
+# time, which re-runs the install.
+PACKAGE_DIRS := $(shell find src engine plugins templates rulesets examples -type d \
+                  -not -path '*__pycache__*' -not -path 'examples/plugin-template*' 2>/dev/null)
 
 .PHONY: demo test bench lint install clean golden sysdeps
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(PACKAGE_DIRS)
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev]' --config-settings editable_mode=strict
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -35,7 +40,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/stress_rules.py
 
 lint: $(STAMP)
-	$(BIN)/ruff check engine plugins tests benchmarks examples
+	$(BIN)/ruff check src engine plugins tests benchmarks examples
 	$(BIN)/mypy
 
 golden: $(STAMP)

@@ -12,10 +12,10 @@ import time
 
 import numpy as np
 
-from plugins.ahp_core import ahp
-from plugins.cluster_core import best_k, kmeans
-from plugins.dea_core import dea_efficiency
-from plugins.rating_core import rate
+from kaohe.plugins.ahp_core import ahp
+from kaohe.plugins.cluster_core import best_k, kmeans
+from kaohe.plugins.dea_core import dea_efficiency
+from kaohe.plugins.rating_core import rate
 
 
 def timed(label: str, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
@@ -61,7 +61,7 @@ def main() -> None:
     import tempfile
     from pathlib import Path
 
-    from plugins.rating import _read
+    from kaohe.plugins.rating import _read
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "ratings.csv"

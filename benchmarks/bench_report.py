@@ -16,8 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from engine.report import write_report  # noqa: E402
-from engine.run import run  # noqa: E402
+from kaohe.engine.report import write_report  # noqa: E402
+from kaohe.engine.run import run  # noqa: E402
 from tests.test_cli_e2e import MINI  # noqa: E402
 
 

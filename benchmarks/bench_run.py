@@ -34,7 +34,7 @@ def write_facts(path: Path, n: int, seed: int, period: str) -> None:
     """Seeded synthetic facts for every fact the court ruleset declares."""
     import numpy as np
 
-    from engine.ruleset import load_ruleset
+    from kaohe.engine.ruleset import load_ruleset
 
     model = load_ruleset(RULESET).model
     rng = np.random.default_rng(seed)
@@ -70,7 +70,7 @@ def bench_ruleset(folder: Path) -> Path:
     """The court ruleset without its DEA indicator (DEA solves one LP per unit over all
     units of a category, so at 100k+ units it is measured in bench_plugins.py, not here);
     its weight goes to the closure rate."""
-    from engine.ruleset import load_ruleset
+    from kaohe.engine.ruleset import load_ruleset
 
     model = load_ruleset(RULESET).model
     dea = [k for k, ind in model.indicators.items() if ind.metric == "dea"]
@@ -90,11 +90,11 @@ def bench_ruleset(folder: Path) -> Path:
 
 def run_one(n: int, seed: int) -> dict[str, object]:
     """Time one size in this process; return figures as a dict."""
-    from engine.evaluate import Timings, evaluate
-    from engine.facts import load_facts
-    from engine.ruleset import load_ruleset
-    from engine.run import facts_by_unit, ruleset_json
-    from engine.store import RunInfo, Store
+    from kaohe.engine.evaluate import Timings, evaluate
+    from kaohe.engine.facts import load_facts
+    from kaohe.engine.ruleset import load_ruleset
+    from kaohe.engine.run import facts_by_unit, ruleset_json
+    from kaohe.engine.store import RunInfo, Store
 
     with tempfile.TemporaryDirectory() as tmp:
         csv_path = Path(tmp) / "facts.csv"

@@ -44,7 +44,7 @@ def main() -> None:
     ap.add_argument("--units", type=int, default=100_000)
     args = ap.parse_args()
 
-    from engine.rules import RuleSource, compile_rules, run_rules
+    from kaohe.engine.rules import RuleSource, compile_rules, run_rules
 
     types = {"light.closure_rate": "string", "previous.light.closure_rate": "string"}
     compiled = compile_rules([

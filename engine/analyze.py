@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import stats
 
-from engine.results import UnitResult
+from kaohe.engine.results import UnitResult
 
 __all__ = ["Analysis", "Correlation", "Flag", "analyze", "analyze_runs", "effect_size"]
 
@@ -152,7 +152,7 @@ def analyze(runs: Sequence[Sequence[UnitResult]], *, target: str | None = None, 
 
 def analyze_runs(run_ids: Sequence[str], *, db: str | None = None, target: str | None = None) -> Analysis:
     """:func:`analyze` over stored runs (ids or unique prefixes), read with :class:`engine.store.Store`."""
-    from engine.store import Store
+    from kaohe.engine.store import Store
 
     store = Store(db)
     infos = [store.get_run(r) for r in run_ids]
@@ -169,9 +169,9 @@ def rating_corrections(run_ids: Sequence[str], *, db: str | None = None) -> list
     import json
     from pathlib import Path
 
-    from engine.plugins import MetricContext, registry
-    from engine.ruleset.model import RulesetModel
-    from engine.store import Store
+    from kaohe.engine.plugins import MetricContext, registry
+    from kaohe.engine.ruleset.model import RulesetModel
+    from kaohe.engine.store import Store
 
     metric = registry.get("rating")
     if metric is None:
@@ -199,7 +199,7 @@ def rating_corrections(run_ids: Sequence[str], *, db: str | None = None) -> list
 
 def metric_corrections(ctx: object, params: object) -> list[dict[str, object]]:
     """``plugins.rating.corrections`` (a seam for tests)."""
-    from plugins.rating import corrections
+    from kaohe.plugins.rating import corrections
 
     return corrections(ctx, params)  # type: ignore[arg-type]
 

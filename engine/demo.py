@@ -5,19 +5,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from engine.errors import Problem, RunError
-from engine.i18n import Lang, register, text
-from engine.run import run
+from kaohe.engine.errors import Problem, RunError
+from kaohe.engine.i18n import Lang, register, text
+from kaohe.engine.resources import examples_dir, rulesets_dir
+from kaohe.engine.run import run
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEMO_REGION = "shunde-court"
-DEMO_RULESET = PROJECT_ROOT / "rulesets" / DEMO_REGION / "court.yaml"
-DEMO_FACTS = PROJECT_ROOT / "examples" / DEMO_REGION
+DEMO_RULESET = rulesets_dir() / DEMO_REGION / "court.yaml"
+DEMO_FACTS = examples_dir() / DEMO_REGION
 
 register(
     {
-        "demo.missing": ("找不到示例文件 {path}（请在 kaohe 项目目录中运行）",
-                         "example file {path} not found (run from the kaohe project folder)"),
+        "demo.missing": ("找不到示例文件 {path}（kaohe 安装不完整，请重新安装）",
+                         "example file {path} not found (kaohe is installed incompletely; reinstall it)"),
         "demo.period": ("  {period}：{units} 个单位，运行 {id}{reused}", "  {period}: {units} units, run {id}{reused}"),
         "demo.reused": ("（已存在）", " (already stored)"),
     }
@@ -36,8 +36,8 @@ def run_demo(*, db: str | None, out_dir: Path, lang: Lang, echo: Callable[[str],
         echo(text("demo.period", lang, period=outcome.info.period, units=outcome.info.units,
                   id=outcome.info.id, reused=text("demo.reused", lang) if outcome.reused else ""))
     assert outcome is not None
-    from engine.report import history_from_store, write_report
-    from engine.store import Store
+    from kaohe.engine.report import history_from_store, write_report
+    from kaohe.engine.store import Store
 
     path = out_dir / f"{DEMO_REGION}-{outcome.info.period}.html"
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -12,7 +12,7 @@ import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from engine.i18n import Lang, text
+from kaohe.engine.i18n import Lang, text
 
 
 @dataclass(frozen=True)

@@ -11,13 +11,13 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from engine.errors import Problem, RunError, did_you_mean
-from engine.expr import compile_expression
-from engine.grades import quota_fraction
-from engine.i18n import Lang, register, text
-from engine.results import UnitResult
-from engine.ruleset.model import IndicatorModel, RulesetModel
-from engine.store import RunInfo
+from kaohe.engine.errors import Problem, RunError, did_you_mean
+from kaohe.engine.expr import compile_expression
+from kaohe.engine.grades import quota_fraction
+from kaohe.engine.i18n import Lang, register, text
+from kaohe.engine.results import UnitResult
+from kaohe.engine.ruleset.model import IndicatorModel, RulesetModel
+from kaohe.engine.store import RunInfo
 
 register(
     {

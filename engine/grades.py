@@ -15,8 +15,8 @@ from fractions import Fraction
 import numpy as np
 import numpy.typing as npt
 
-from engine.results import FloatArray, IntArray, Tie
-from engine.ruleset.model import GradeModel
+from kaohe.engine.results import FloatArray, IntArray, Tie
+from kaohe.engine.ruleset.model import GradeModel
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel
 
-from engine.errors import Problem, RulesetError
+from kaohe.engine.errors import Problem, RulesetError
 
 FloatArray = npt.NDArray[np.float64]
 P = TypeVar("P", bound=BaseModel)
@@ -137,7 +137,7 @@ def as_float_array(values: Sequence[float] | npt.ArrayLike, n: int, metric: str)
     return arr
 
 
-from engine.i18n import register as _register  # noqa: E402
+from kaohe.engine.i18n import register as _register  # noqa: E402
 
 _register(
     {

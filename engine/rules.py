@@ -26,12 +26,24 @@ from typing import Any
 import numpy as np
 from durable import engine as durable_engine
 
-from engine.errors import Hint, Location, Problem, RulesetError, RunError
-from engine.expr import Expression, ExpressionError, compile_expression
-from engine.expr.nodes import BinOp, BoolOp, Call, Compare, IfExp, Name, Neg, Node, Not, Num, Str
-from engine.expr.trace import evaluate_value, render
-from engine.i18n import register
-from engine.results import Firing
+from kaohe.engine.errors import Hint, Location, Problem, RulesetError, RunError
+from kaohe.engine.expr import Expression, ExpressionError, compile_expression
+from kaohe.engine.expr.nodes import (
+    BinOp,
+    BoolOp,
+    Call,
+    Compare,
+    IfExp,
+    Name,
+    Neg,
+    Node,
+    Not,
+    Num,
+    Str,
+)
+from kaohe.engine.expr.trace import evaluate_value, render
+from kaohe.engine.i18n import register
+from kaohe.engine.results import Firing
 
 register(
     {

@@ -15,15 +15,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import overload
 
-from engine import __version__
-from engine.errors import Problem
-from engine.evaluate import Timings, evaluate
-from engine.facts import FactTable, load_facts
-from engine.period import Period, parse_period
-from engine.results import Evaluation, UnitResult
-from engine.ruleset import Ruleset, load_ruleset
-from engine.ruleset.versions import select_version
-from engine.store import RunInfo, Store
+from kaohe import __version__
+from kaohe.engine.errors import Problem
+from kaohe.engine.evaluate import Timings, evaluate
+from kaohe.engine.facts import FactTable, load_facts
+from kaohe.engine.period import Period, parse_period
+from kaohe.engine.results import Evaluation, UnitResult
+from kaohe.engine.ruleset import Ruleset, load_ruleset
+from kaohe.engine.ruleset.versions import select_version
+from kaohe.engine.store import RunInfo, Store
 
 
 @dataclass
@@ -163,7 +163,7 @@ HISTORY_PERIODS = 8
 
 def _history(store: Store, ruleset: Ruleset, period: Period | None) -> dict[str, dict[str, dict[str, float]]]:
     """Stored indicator values of up to 8 earlier periods, when a metric asks for history."""
-    from engine.plugins import registry
+    from kaohe.engine.plugins import registry
 
     wants = any(
         (m := registry.get(ind.metric)) is not None and m.uses_history

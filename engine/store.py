@@ -22,9 +22,9 @@ from sqlalchemy import Engine, delete, event, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Field, Session, SQLModel, create_engine
 
-from engine.errors import Hint, Problem, RunError
-from engine.i18n import register
-from engine.results import Evaluation, Firing, IndicatorResult, UnitResult
+from kaohe.engine.errors import Hint, Problem, RunError
+from kaohe.engine.i18n import register
+from kaohe.engine.results import Evaluation, Firing, IndicatorResult, UnitResult
 
 DEFAULT_DB = "sqlite:///kaohe.db"
 BATCH = 20_000
@@ -438,7 +438,7 @@ def _unit_rows(run_id: str, ev: Evaluation, facts: Sequence[Mapping[str, object]
 
 
 def _indicator_rows(run_id: str, ev: Evaluation) -> Iterable[dict[str, Any]]:
-    from engine.results import LIGHTS
+    from kaohe.engine.results import LIGHTS
 
     cols = [(k, c.value.tolist(), c.score.tolist(), c.light.tolist(), c.weight.tolist())
             for k, c in ev.indicators.items()]

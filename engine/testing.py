@@ -13,13 +13,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.errors import KaoheError
-from engine.evaluate import evaluate
-from engine.facts import facts_from_records
-from engine.i18n import register
-from engine.results import UnitResult
-from engine.ruleset import Ruleset
-from engine.ruleset.model import TestCaseModel
+from kaohe.engine.errors import KaoheError
+from kaohe.engine.evaluate import evaluate
+from kaohe.engine.facts import facts_from_records
+from kaohe.engine.i18n import register
+from kaohe.engine.results import UnitResult
+from kaohe.engine.ruleset import Ruleset
+from kaohe.engine.ruleset.model import TestCaseModel
 
 TOLERANCE = 1e-6
 _COMPARISON = re.compile(r"^\s*(>=|<=|==|!=|>|<)\s*(-?\d+(?:\.\d+)?)\s*$")

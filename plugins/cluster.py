@@ -16,9 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from engine.plugins import FloatArray, Metric, MetricContext
-
-from .cluster_core import best_k, kmeans, silhouette_samples, standardise
+from kaohe.engine.plugins import FloatArray, Metric, MetricContext
+from kaohe.plugins.cluster_core import best_k, kmeans, silhouette_samples, standardise
 
 
 class ClusterParams(BaseModel):

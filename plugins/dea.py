@@ -16,9 +16,8 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from engine.plugins import FloatArray, Metric, MetricContext
-
-from .dea_core import dea_efficiency
+from kaohe.engine.plugins import FloatArray, Metric, MetricContext
+from kaohe.plugins.dea_core import dea_efficiency
 
 
 class DeaParams(BaseModel):

@@ -13,9 +13,9 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from engine.evaluate.scoring import rank as rank_percentile
-from engine.plugins import FloatArray, Metric, MetricContext
-from engine.ruleset.model import RankScore
+from kaohe.engine.evaluate.scoring import rank as rank_percentile
+from kaohe.engine.plugins import FloatArray, Metric, MetricContext
+from kaohe.engine.ruleset.model import RankScore
 
 
 class RankParams(BaseModel):

@@ -30,10 +30,9 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from engine.period import parse_period
-from engine.plugins import FloatArray, Metric, MetricContext
-
-from .rating_core import RatingResult, rate
+from kaohe.engine.period import parse_period
+from kaohe.engine.plugins import FloatArray, Metric, MetricContext
+from kaohe.plugins.rating_core import RatingResult, rate
 
 COLUMNS = ("period", "rater", "rater_role", "ratee", "score")
 ALIASES = {

@@ -19,10 +19,9 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from engine.period import PER_YEAR, parse_period
-from engine.plugins import FloatArray, Metric, MetricContext
-
-from .trend_core import ols_slopes, theil_sen_slope
+from kaohe.engine.period import PER_YEAR, parse_period
+from kaohe.engine.plugins import FloatArray, Metric, MetricContext
+from kaohe.plugins.trend_core import ols_slopes, theil_sen_slope
 
 
 class TrendParams(BaseModel):

@@ -21,7 +21,7 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from engine.plugins import FloatArray, Metric, MetricContext
+from kaohe.engine.plugins import FloatArray, Metric, MetricContext
 
 
 class PerCapitaParams(BaseModel):

@@ -46,7 +46,7 @@ def project(tmp_path: Path) -> Callable[[dict[str, str]], Path]:
 @pytest.fixture
 def kaohe(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., CliResult]:
     """Run ``kaohe`` in-process (typer's runner) with the database in tmp_path."""
-    from engine.cli import (
+    from kaohe.engine.cli import (
         analyze,  # noqa: F401  (registers the analyze command)
         app,
         commands,  # noqa: F401  (registers commands)

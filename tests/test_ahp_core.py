@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from plugins.ahp_core import RANDOM_INDEX, AhpResult, ahp, parse_judgement, random_index
+from kaohe.plugins.ahp_core import RANDOM_INDEX, AhpResult, ahp, parse_judgement, random_index
 
 # ---------------------------------------------------------------------------
 # Saaty, T. L. (1990), "How to make a decision: The analytic hierarchy process",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from engine.analyze import analyze, effect_size
-from engine.results import IndicatorResult, UnitResult
+from kaohe.engine.analyze import analyze, effect_size
+from kaohe.engine.results import IndicatorResult, UnitResult
 from tests.test_cli_e2e import MINI, Q1
 from tests.test_plugin_metrics import ANSCOMBE_X, ANSCOMBE_Y
 

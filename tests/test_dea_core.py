@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from plugins.dea_core import Model, Orientation, dea_efficiency, valid_rows
+from kaohe.plugins.dea_core import Model, Orientation, dea_efficiency, valid_rows
 
 TOL = 1e-4
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel
 
-from engine.ruleset.model import RulesetModel
+from kaohe.engine.ruleset.model import RulesetModel
 
 ROOT = Path(__file__).resolve().parent.parent
 RULESET_DOC = (ROOT / "docs" / "ruleset.md").read_text(encoding="utf-8")

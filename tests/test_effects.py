@@ -6,9 +6,9 @@ import itertools
 
 import numpy as np
 
-from engine.evaluate.effects import combine
-from engine.results import Firing
-from engine.ruleset.model import RuleModel
+from kaohe.engine.evaluate.effects import combine
+from kaohe.engine.results import Firing
+from kaohe.engine.ruleset.model import RuleModel
 
 GRADES = ["优秀", "称职", "基本称职", "不称职"]
 RULES = [

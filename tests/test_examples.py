@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.ruleset import load_ruleset
-from engine.run import run
-from engine.testing import run_tests, unfired_rules
+from kaohe.engine.ruleset import load_ruleset
+from kaohe.engine.run import run
+from kaohe.engine.testing import run_tests, unfired_rules
 
 ROOT = Path(__file__).resolve().parent.parent
 RULESETS = sorted((ROOT / "rulesets").rglob("*.yaml"))
@@ -77,8 +77,8 @@ def test_example_facts_run_in_period_order(ruleset_rel: str, tmp_path: Path) -> 
         assert "red_twice" in fired["2025Q2"]
         assert "integrity_veto" in set().union(*fired.values())
     # the region's report renders (HTML with its history, Markdown), naming every unit
-    from engine.report import history_from_store, write_report
-    from engine.store import Store
+    from kaohe.engine.report import history_from_store, write_report
+    from kaohe.engine.store import Store
 
     history = history_from_store(Store(db), outcome.info)
     html = write_report(outcome.info, outcome.units, tmp_path / "r.html", lang="zh",

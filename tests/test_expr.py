@@ -16,16 +16,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.errors import RulesetError
-from engine.expr import (
+from kaohe.engine.errors import RulesetError
+from kaohe.engine.expr import (
     Expression,
     ExpressionError,
     compile_condition,
     compile_expression,
     infer_type,
 )
-from engine.expr.nodes import BinOp, BoolOp, Call, Compare, IfExp, Name, Neg, Not, Num, Str
-from engine.expr.trace import render
+from kaohe.engine.expr.nodes import BinOp, BoolOp, Call, Compare, IfExp, Name, Neg, Not, Num, Str
+from kaohe.engine.expr.trace import render
 
 NAN = math.nan
 
@@ -877,3 +877,10 @@ def test_constant_expression_evaluates_without_env() -> None:
     assert float(compile_expression("1 + 2").evaluate({})) == 3.0
     assert compile_expression("1 / 0").evaluate_row({})[0] is None
     assert np.isnan(compile_expression("1 / 0").evaluate({}))
+
+
+@pytest.mark.parametrize("text", ["(-(1 ** 0)) ** 0", "(-x) ** 2", "-x ** 2", "(-1) ** 2"])
+def test_a_negated_base_of_a_power_keeps_its_parentheses(text: str) -> None:
+    once = compile_expression(text)
+    assert render(compile_expression(render(once.node)).node) == render(once.node)
+    assert compile_expression(render(once.node)).evaluate_row({"x": 3.0})[0] == once.evaluate_row({"x": 3.0})[0]

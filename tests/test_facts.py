@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.errors import FactsError, Problem
-from engine.facts import load_facts
-from engine.ruleset import load_ruleset
+from kaohe.engine.errors import FactsError, Problem
+from kaohe.engine.facts import load_facts
+from kaohe.engine.ruleset import load_ruleset
 from tests.test_cli_e2e import MINI, Q1
 
 
@@ -346,8 +346,8 @@ def test_integer_given_as_float_with_zero_fraction(model, tmp_path):
 
 
 def test_optional_missing_number_is_nan(tmp_path):
-    from engine.facts import facts_from_records
-    from engine.ruleset.model import CategoryModel, FactModel
+    from kaohe.engine.facts import facts_from_records
+    from kaohe.engine.ruleset.model import CategoryModel, FactModel
 
     facts = {"x": FactModel(label="X", type="number", required=False)}
     t = facts_from_records([{"unit": "a", "category": "k"}, {"unit": "b", "category": "k", "x": 1}],

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from engine.errors import FactsError, KaoheError
-from engine.evaluate import evaluate
-from engine.facts import load_facts
-from engine.ruleset import load_ruleset
+from kaohe.engine.errors import FactsError, KaoheError
+from kaohe.engine.evaluate import evaluate
+from kaohe.engine.facts import load_facts
+from kaohe.engine.ruleset import load_ruleset
 from tests.test_cli_e2e import MINI, Q1
 
 TOKENS = ["", " ", ":", "-", "{", "}", "[", "]", '"', "'", "0", "-1", "1e400", "abc", "结案", "\t", "\n",

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine.grades import (
+from kaohe.engine.grades import (
     TieKey,
     apply_caps,
     apply_quotas,
@@ -17,7 +17,7 @@ from engine.grades import (
     category_ranks,
     quota_fraction,
 )
-from engine.ruleset.model import GradeModel
+from kaohe.engine.ruleset.model import GradeModel
 
 GRADES = [
     GradeModel(name="优秀", min=90, quota="20%"),

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.plugins import registry
+from kaohe.engine.plugins import registry
 
 DOCS = (Path(__file__).resolve().parent.parent / "docs" / "plugins.md").read_text(encoding="utf-8")
 BUILTINS = ["rank", "dea", "trend", "cluster", "rating", "per_capita", "workload"]

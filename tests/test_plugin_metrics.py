@@ -7,15 +7,15 @@ import math
 import numpy as np
 import pytest
 
-from engine.plugins import MetricContext, registry
-from plugins.cluster import ClusterParams
-from plugins.cluster import compute as cluster_compute
-from plugins.cluster_core import best_k, kmeans, silhouette_samples
-from plugins.rating_core import rate
-from plugins.trend import TrendParams
-from plugins.trend import compute as trend_compute
-from plugins.trend_core import ols_slope, ols_slopes, theil_sen_slope
-from plugins.workload import PerCapitaParams, WorkloadParams, per_capita, workload
+from kaohe.engine.plugins import MetricContext, registry
+from kaohe.plugins.cluster import ClusterParams
+from kaohe.plugins.cluster import compute as cluster_compute
+from kaohe.plugins.cluster_core import best_k, kmeans, silhouette_samples
+from kaohe.plugins.rating_core import rate
+from kaohe.plugins.trend import TrendParams
+from kaohe.plugins.trend import compute as trend_compute
+from kaohe.plugins.trend_core import ols_slope, ols_slopes, theil_sen_slope
+from kaohe.plugins.workload import PerCapitaParams, WorkloadParams, per_capita, workload
 
 
 def ctx(units, columns, categories=None, period="2025Q1", history=None):
@@ -210,7 +210,7 @@ def test_every_new_metric_is_registered_through_its_entry_point():
 
 
 def test_rating_adjustment_with_too_few_rated_units_leaves_scores_unadjusted():
-    from plugins.rating_core import rate
+    from kaohe.plugins.rating_core import rate
 
     # two ratees rated by one rater; one covariate needs 3 rated units to estimate
     result = rate(["r1", "r1"], ["上级", "上级"], ["a", "b"], [80.0, 90.0], ["a", "b", "c"],

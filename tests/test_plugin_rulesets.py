@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from engine.errors import RulesetError, RunError
-from engine.ruleset import load_ruleset
-from engine.run import run
-from engine.store import Store
+from kaohe.engine.errors import RulesetError, RunError
+from kaohe.engine.ruleset import load_ruleset
+from kaohe.engine.run import run
+from kaohe.engine.store import Store
 from tests.test_cli_e2e import MINI, Q1
 
 

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.plugins import registry
-from engine.ruleset import load_ruleset
-from engine.run import run
+from kaohe.engine.plugins import registry
+from kaohe.engine.ruleset import load_ruleset
+from kaohe.engine.run import run
 
 TEMPLATE = Path(__file__).resolve().parent.parent / "examples" / "plugin-template"
 
@@ -92,11 +92,14 @@ def test_the_template_installs_into_a_fresh_venv_and_works_from_the_cli(tmp_path
     purelib = subprocess.run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                              capture_output=True, text=True, check=True).stdout.strip()
     ours = [p for p in site.getsitepackages() if Path(p).is_dir()]
-    (Path(purelib) / "kaohe_deps.pth").write_text("\n".join([str(TEMPLATE.parent.parent), *ours]) + "\n")
+    import kaohe
+
+    kaohe_home = Path(kaohe.__file__).parent.parent  # the folder holding the installed `kaohe` package
+    (Path(purelib) / "kaohe_deps.pth").write_text("\n".join([str(kaohe_home), *ours]) + "\n")
     p = subprocess.run([str(py), "-m", "pip", "install", "-q", "--no-deps", str(template_copy(tmp_path))],
                        capture_output=True, text=True, timeout=300, cwd=tmp_path, check=False)
     assert p.returncode == 0, p.stderr
-    cli = [str(py), "-c", "from engine.cli import main; main()"]
+    cli = [str(py), "-c", "from kaohe.engine.cli import main; main()"]
     listed = subprocess.run([*cli, "plugins", "--json"], capture_output=True, text=True, check=False)
     assert listed.returncode == 0, listed.stderr
     assert "per_judge" in listed.stdout

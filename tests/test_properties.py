@@ -11,9 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.evaluate import evaluate
-from engine.facts import facts_from_records
-from engine.ruleset import load_ruleset
+from kaohe.engine.evaluate import evaluate
+from kaohe.engine.facts import facts_from_records
+from kaohe.engine.ruleset import load_ruleset
 from tests.test_cli_e2e import MINI
 
 CATEGORIES = ["criminal", "civil", "刑事审判庭", "民事审判庭"]  # keys and labels

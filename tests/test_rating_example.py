@@ -18,9 +18,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.ruleset import load_ruleset
-from engine.run import run
-from engine.testing import run_tests
+from kaohe.engine.ruleset import load_ruleset
+from kaohe.engine.run import run
+from kaohe.engine.testing import run_tests
 
 ROOT = Path(__file__).resolve().parent.parent
 RULESET = ROOT / "rulesets" / "pzhen" / "staff-review.yaml"

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from engine.errors import RunError
-from engine.report import build_context, load_history, write_report
-from engine.report.__init__ import context_json
-from engine.store import Store
+from kaohe.engine.errors import RunError
+from kaohe.engine.report import build_context, load_history, write_report
+from kaohe.engine.report.__init__ import context_json
+from kaohe.engine.store import Store
 from tests.test_cli_e2e import MINI, Q1
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
@@ -29,7 +29,7 @@ Q2 = Q1.replace("c03,刑三庭,criminal,100,70", "c03,刑三庭,criminal,100,71"
 @pytest.fixture
 def mini_runs(project, tmp_path):
     """Two stored quarters of the MINI ruleset; returns (store, Q2 info, Q2 units, ruleset dir)."""
-    from engine.run import run
+    from kaohe.engine.run import run
 
     root = project({"court/mini.yaml": MINI, "q1.csv": Q1, "q2.csv": Q2})
     db = f"sqlite:///{tmp_path / 'kaohe.db'}"
@@ -123,7 +123,7 @@ def test_html_sections_charts_and_trends(mini_runs, tmp_path):
 
 
 def test_ranking_switch_hides_rankings(project, tmp_path):
-    from engine.run import run
+    from kaohe.engine.run import run
 
     root = project({"mini.yaml": MINI + "report: {ranking: false}\n", "q1.csv": Q1})
     outcome = run(root / "mini.yaml", root / "q1.csv", period="2025Q1", db=f"sqlite:///{tmp_path / 'k.db'}")

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.report import load_history, write_report
-from engine.report.pdf import chromium_args, find_chromium
+from kaohe.engine.report import load_history, write_report
+from kaohe.engine.report.pdf import chromium_args, find_chromium
 from tests.test_report import mini_runs  # noqa: F401  (fixture)
 
 BUILD = Path(__file__).resolve().parent.parent / "build"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from engine.report import build_context, load_history
+from kaohe.engine.report import build_context, load_history
 from tests.test_report import mini_runs  # noqa: F401  (fixture)
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "templates.md"
@@ -34,7 +34,7 @@ def _population(template, values):
     """Units like ``template`` whose two indicators take ``values`` (pairs)."""
     from dataclasses import replace
 
-    from engine.results import IndicatorResult
+    from kaohe.engine.results import IndicatorResult
 
     out = []
     for i, (a, b) in enumerate(values):
@@ -58,6 +58,6 @@ def test_documented_context_matches_built_context(mini_runs):  # noqa: F811
 
 
 def test_doc_states_the_context_version():
-    from engine.report import CONTEXT_VERSION
+    from kaohe.engine.report import CONTEXT_VERSION
 
     assert f"Context version **{CONTEXT_VERSION}**" in DOC.read_text(encoding="utf-8")

@@ -22,11 +22,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.errors import Location, RulesetError
-from engine.expr import compile_expression
-from engine.expr.columnar import truthy
-from engine.results import Firing
-from engine.rules import CompiledRules, RuleSource, compile_rules, run_rules
+from kaohe.engine.errors import Location, RulesetError
+from kaohe.engine.expr import compile_expression
+from kaohe.engine.expr.columnar import truthy
+from kaohe.engine.results import Firing
+from kaohe.engine.rules import CompiledRules, RuleSource, compile_rules, run_rules
 
 NAN = math.nan
 TYPES = {"light.x": "string", "previous.light.x": "string"}

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.errors import Problem, RulesetError
-from engine.ruleset import load_ruleset
+from kaohe.engine.errors import Problem, RulesetError
+from kaohe.engine.ruleset import load_ruleset
 from tests.test_cli_e2e import MINI
 
 BASE = textwrap.dedent(MINI).lstrip("\n")
@@ -733,7 +733,7 @@ def test_json_schema_describes_the_format(tmp_path):
 
     import yaml
 
-    from engine.ruleset.schema import json_schema
+    from kaohe.engine.ruleset.schema import json_schema
 
     schema = json_schema()
     json.dumps(schema)  # serialisable

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from pydantic import BaseModel
 
-from engine.errors import RulesetError, RunError
-from engine.plugins import Metric, registry
-from engine.run import run
-from engine.store import Store
+from kaohe.engine.errors import RulesetError, RunError
+from kaohe.engine.plugins import Metric, registry
+from kaohe.engine.run import run
+from kaohe.engine.store import Store
 from tests.test_cli_e2e import MINI, Q1
 
 
@@ -95,7 +95,7 @@ def test_rank_metric_through_a_ruleset(project, tmp_path):
 
 
 def test_remove_that_breaks_inherited_weights_points_at_the_remove(project):
-    from engine.ruleset import load_ruleset
+    from kaohe.engine.ruleset import load_ruleset
 
     child = """
     kaohe: 1
@@ -113,8 +113,8 @@ def test_remove_that_breaks_inherited_weights_points_at_the_remove(project):
 
 
 def test_test_case_previous_is_checked_and_per_unit(project):
-    from engine.ruleset import load_ruleset
-    from engine.testing import run_tests
+    from kaohe.engine.ruleset import load_ruleset
+    from kaohe.engine.testing import run_tests
 
     case = """
     tests:
@@ -163,7 +163,7 @@ def test_undeclared_columns_are_warned_about_on_stderr(project, kaohe):
 
 
 def test_a_ruleset_saved_as_gbk_loads(project, tmp_path):
-    from engine.ruleset import load_ruleset
+    from kaohe.engine.ruleset import load_ruleset
 
     path = tmp_path / "gbk.yaml"
     path.write_bytes(textwrap.dedent(MINI).encode("gbk"))
@@ -176,7 +176,7 @@ def test_a_ruleset_saved_as_gbk_loads(project, tmp_path):
     ids=["misspelt-key", "unknown-unit"],
 )
 def test_a_misspelt_expectation_is_an_error_not_a_silent_pass(project, expect, wanted):
-    from engine.ruleset import load_ruleset
+    from kaohe.engine.ruleset import load_ruleset
 
     if expect.startswith("{c9"):
         case = f"""
@@ -201,7 +201,7 @@ def test_a_misspelt_expectation_is_an_error_not_a_silent_pass(project, expect, w
 
 
 def test_a_scored_indicator_no_category_weighs_is_a_warning(project):
-    from engine.ruleset import load_ruleset
+    from kaohe.engine.ruleset import load_ruleset
 
     text = MINI.replace("weights:", "  extra:\n    label: 附加\n    formula: closed\n"
                         "    score: {linear: {worst: 0, best: 100}}\nweights:")

@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine.evaluate.numbers import round_scalar, round_to
-from engine.evaluate.scoring import bands, linear, rank, target
-from engine.ruleset.model import Band, LinearScore, RankScore, TargetScore
+from kaohe.engine.evaluate.numbers import round_scalar, round_to
+from kaohe.engine.evaluate.scoring import bands, linear, rank, target
+from kaohe.engine.ruleset.model import Band, LinearScore, RankScore, TargetScore
 
 
 def arr(*xs: float) -> np.ndarray:

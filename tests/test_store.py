@@ -10,10 +10,10 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
-import engine.store as store_mod
-from engine.errors import RunError
-from engine.run import run
-from engine.store import (
+import kaohe.engine.store as store_mod
+from kaohe.engine.errors import RunError
+from kaohe.engine.run import run
+from kaohe.engine.store import (
     AlertRow,
     FiringRow,
     IndicatorRow,
@@ -278,8 +278,8 @@ def test_unavailable_database_is_a_run_error(tmp_path):
 
 
 def test_a_missing_database_driver_says_what_to_install():
-    from engine.errors import RunError
-    from engine.store import Store
+    from kaohe.engine.errors import RunError
+    from kaohe.engine.store import Store
 
     with pytest.raises(RunError) as e:
         Store("postgresql+pg8000://kaohe@localhost/kaohe")

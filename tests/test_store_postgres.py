@@ -44,9 +44,9 @@ def test_runs_are_stored_and_read_back_from_postgresql(court, kaohe, pg_url):
 
 
 def test_a_failed_save_leaves_nothing_in_postgresql(court, pg_url, monkeypatch):
-    import engine.store as store_module
-    from engine.errors import RunError
-    from engine.run import run
+    import kaohe.engine.store as store_module
+    from kaohe.engine.errors import RunError
+    from kaohe.engine.run import run
 
     def broken(run_id, evaluation):
         yield from ()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.ruleset import load_ruleset
-from engine.run import run
-from engine.testing import run_tests, unfired_rules
+from kaohe.engine.ruleset import load_ruleset
+from kaohe.engine.run import run
+from kaohe.engine.testing import run_tests, unfired_rules
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 RULESET = DOCS / "examples" / "jiedao.yaml"

@@ -1,5 +1,5 @@
 """The ``kaohe`` command line."""
 
-from .app import app, main
+from kaohe.engine.cli.app import app, main
 
 __all__ = ["app", "main"]

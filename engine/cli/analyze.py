@@ -6,10 +6,9 @@ from typing import Annotated
 
 import typer
 
-from engine.i18n import Lang, register, text
-
-from .app import DbOpt, JsonOpt, LangOpt, app, lang_of
-from .output import err, out, print_json, reported
+from kaohe.engine.cli.app import DbOpt, JsonOpt, LangOpt, app, lang_of
+from kaohe.engine.cli.output import err, out, print_json, reported
+from kaohe.engine.i18n import Lang, register, text
 
 register(
     {
@@ -45,8 +44,8 @@ def analyze(
     lang: LangOpt = "zh",
 ) -> None:
     """Which indicators move together (Pearson/Spearman r, p, effect size), and which never differentiate units."""
-    from engine.analyze import analyze_runs, rating_corrections
-    from engine.errors import Problem, RunError
+    from kaohe.engine.analyze import analyze_runs, rating_corrections
+    from kaohe.engine.errors import Problem, RunError
 
     lg = lang_of(lang)
     with reported(lg, as_json):
@@ -54,7 +53,7 @@ def analyze(
         try:
             result = analyze_runs(runs, db=db, target=target)
         except KeyError:
-            from engine.store import Store
+            from kaohe.engine.store import Store
 
             store = Store(db)
             known = sorted({k for r in runs for u in store.load_units(store.get_run(r).id) for k in u.indicators})

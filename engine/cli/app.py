@@ -8,9 +8,8 @@ from typing import Annotated
 
 import typer
 
-from engine.i18n import Lang, register, text
-
-from .output import err, out, print_json
+from kaohe.engine.cli.output import err, out, print_json
+from kaohe.engine.i18n import Lang, register, text
 
 register(
     {
@@ -66,8 +65,8 @@ def validate(
     lang: LangOpt = "zh",
 ) -> None:
     """Load and check rulesets; exit 1 with every problem listed when one is invalid."""
-    from engine.errors import KaoheError, RulesetError
-    from engine.ruleset import load_ruleset
+    from kaohe.engine.errors import KaoheError, RulesetError
+    from kaohe.engine.ruleset import load_ruleset
 
     lg = lang_of(lang)
     files = ruleset_files(rulesets)
@@ -107,7 +106,7 @@ def schema(
     """Print the JSON Schema of ruleset files (for editor autocompletion)."""
     import json
 
-    from engine.ruleset.schema import json_schema
+    from kaohe.engine.ruleset.schema import json_schema
 
     doc = json.dumps(json_schema(), ensure_ascii=False, indent=2) + "\n"
     if out_file:
@@ -119,7 +118,7 @@ def schema(
 @app.command()
 def plugins(as_json: JsonOpt = False, lang: LangOpt = "zh") -> None:
     """List installed plugin metrics and their parameters."""
-    from engine.plugins import registry
+    from kaohe.engine.plugins import registry
 
     lg = lang_of(lang)
     rows = []
@@ -143,7 +142,7 @@ def plugins(as_json: JsonOpt = False, lang: LangOpt = "zh") -> None:
 
 def main() -> None:
     """Console-script entry point."""
-    from . import (
+    from kaohe.engine.cli import (
         analyze,  # noqa: F401  (registers the analyze command)
         commands,  # noqa: F401  (registers the run/explain/test/demo commands)
     )

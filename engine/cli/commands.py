@@ -8,10 +8,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from engine.i18n import Lang, register, text
-
-from .app import DbOpt, JsonOpt, LangOpt, StrictOpt, app, lang_of, ruleset_files
-from .output import err, fmt, out, print_json, reported
+from kaohe.engine.cli.app import DbOpt, JsonOpt, LangOpt, StrictOpt, app, lang_of, ruleset_files
+from kaohe.engine.cli.output import err, fmt, out, print_json, reported
+from kaohe.engine.i18n import Lang, register, text
 
 register(
     {
@@ -53,8 +52,8 @@ def test_cmd(
     lang: LangOpt = "zh",
 ) -> None:
     """Run the `tests:` examples of rulesets; exit 1 on any failure."""
-    from engine.ruleset import load_ruleset
-    from engine.testing import run_tests, unfired_rules
+    from kaohe.engine.ruleset import load_ruleset
+    from kaohe.engine.testing import run_tests, unfired_rules
 
     lg = lang_of(lang)
     passed = failed = 0
@@ -104,8 +103,8 @@ def run_cmd(
     lang: LangOpt = "zh",
 ) -> None:
     """Evaluate facts under a ruleset and store the run (exit 1 ruleset, 2 facts, 3 run failed)."""
-    from engine.run import run
-    from engine.store import database_url
+    from kaohe.engine.run import run
+    from kaohe.engine.store import database_url
 
     lg = lang_of(lang)
     with reported(lg, as_json):
@@ -121,7 +120,7 @@ def run_cmd(
         for warning in outcome.warnings:  # stderr: stdout stays the JSON document
             err.print(warning.render(lg), markup=False)
         if report is not None:
-            from engine.store import Store
+            from kaohe.engine.store import Store
 
             _write_report(outcome.info, outcome.units, report, lg, outcome.ruleset.region_dir,
                           fmt=report_format, per_unit=per_unit, store=Store(db))
@@ -149,7 +148,7 @@ def _print_units(units: list, lg: Lang, labels: dict[str, str]) -> None:  # type
 
 def _write_report(info, units, path: Path, lg, region_dir, *, fmt: str = "html",  # type: ignore[no-untyped-def]
                   per_unit: bool = False, store=None) -> Path:
-    from engine.report import history_from_store, write_report
+    from kaohe.engine.report import history_from_store, write_report
 
     history = history_from_store(store, info) if store is not None else None
     return write_report(info, units, path, lang=lg, region_dir=region_dir, history=history,
@@ -165,8 +164,8 @@ def explain(
     lang: LangOpt = "zh",
 ) -> None:
     """Explain every number one unit received in a stored run."""
-    from engine.explain import explain_unit, find_unit
-    from engine.store import Store
+    from kaohe.engine.explain import explain_unit, find_unit
+    from kaohe.engine.store import Store
 
     lg = lang_of(lang)
     with reported(lg, as_json):
@@ -191,7 +190,7 @@ def runs(
     lang: LangOpt = "zh",
 ) -> None:
     """List stored runs, newest first."""
-    from engine.store import Store
+    from kaohe.engine.store import Store
 
     lg = lang_of(lang)
     with reported(lg, as_json):
@@ -220,7 +219,7 @@ def report(
     lang: LangOpt = "zh",
 ) -> None:
     """Render the report of a stored run: HTML, Markdown, Excel, PDF or the JSON context."""
-    from engine.store import Store
+    from kaohe.engine.store import Store
 
     lg = lang_of(lang)
     with reported(lg):
@@ -240,7 +239,7 @@ def demo(
     lang: LangOpt = "zh",
 ) -> None:
     """Evaluate the bundled example court over its four quarters and write an HTML report."""
-    from engine.demo import run_demo
+    from kaohe.engine.demo import run_demo
 
     lg = lang_of(lang)
     with reported(lg):

@@ -13,8 +13,8 @@ from typing import Any, NoReturn
 import typer
 from rich.console import Console
 
-from engine.errors import KaoheError
-from engine.i18n import Lang, register, text
+from kaohe.engine.errors import KaoheError
+from kaohe.engine.i18n import Lang, register, text
 
 register(
     {

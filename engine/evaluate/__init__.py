@@ -13,19 +13,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from engine.expr import compile_expression
-from engine.facts import FactTable
-from engine.grades import TieKey, apply_caps, apply_quotas, band_grades, category_ranks
-from engine.results import LIGHTS, Evaluation, Firing, IndicatorColumns, Tie
-from engine.rules import run_rules
-from engine.ruleset.compiled import Ruleset
-
-from .effects import combine
-from .indicators import compute_indicators, fact_environment
-from .lights import light_codes
-from .numbers import round_to
-from .scoring import score_indicator
-from .totals import base_scores, effective_scores, weight_columns
+from kaohe.engine.evaluate.effects import combine
+from kaohe.engine.evaluate.indicators import compute_indicators, fact_environment
+from kaohe.engine.evaluate.lights import light_codes
+from kaohe.engine.evaluate.numbers import round_to
+from kaohe.engine.evaluate.scoring import score_indicator
+from kaohe.engine.evaluate.totals import base_scores, effective_scores, weight_columns
+from kaohe.engine.expr import compile_expression
+from kaohe.engine.facts import FactTable
+from kaohe.engine.grades import TieKey, apply_caps, apply_quotas, band_grades, category_ranks
+from kaohe.engine.results import LIGHTS, Evaluation, Firing, IndicatorColumns, Tie
+from kaohe.engine.rules import run_rules
+from kaohe.engine.ruleset.compiled import Ruleset
 
 __all__ = ["Timings", "evaluate"]
 

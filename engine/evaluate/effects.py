@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from engine.results import Firing, FloatArray, IntArray
-from engine.ruleset.model import RuleModel
+from kaohe.engine.results import Firing, FloatArray, IntArray
+from kaohe.engine.ruleset.model import RuleModel
 
 
 @dataclass

@@ -6,14 +6,13 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from engine.errors import FactsError, Problem, RunError
-from engine.facts import FactTable
-from engine.i18n import register
-from engine.plugins import MetricContext, as_float_array, registry
-from engine.results import FloatArray
-from engine.ruleset.compiled import Ruleset
-
-from .numbers import round_to
+from kaohe.engine.errors import FactsError, Problem, RunError
+from kaohe.engine.evaluate.numbers import round_to
+from kaohe.engine.facts import FactTable
+from kaohe.engine.i18n import register
+from kaohe.engine.plugins import MetricContext, as_float_array, registry
+from kaohe.engine.results import FloatArray
+from kaohe.engine.ruleset.compiled import Ruleset
 
 register(
     {

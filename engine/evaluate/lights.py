@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from engine.expr import Expression
-from engine.results import FloatArray
+from kaohe.engine.expr import Expression
+from kaohe.engine.results import FloatArray
 
 NONE, GREEN, YELLOW, RED = 0, 1, 2, 3
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.results import FloatArray
+from kaohe.engine.results import FloatArray
 
 _NUDGE = 8 * float(np.finfo(np.float64).eps)
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from engine.results import FloatArray
-from engine.ruleset.model import Band, IndicatorModel, LinearScore, RankScore, TargetScore
+from kaohe.engine.results import FloatArray
+from kaohe.engine.ruleset.model import Band, IndicatorModel, LinearScore, RankScore, TargetScore
 
 
 def linear(values: FloatArray, spec: LinearScore) -> FloatArray:

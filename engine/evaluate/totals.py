@@ -11,8 +11,8 @@ from collections.abc import Mapping
 import numpy as np
 import numpy.typing as npt
 
-from engine.results import FloatArray
-from engine.ruleset.model import IndicatorModel
+from kaohe.engine.results import FloatArray
+from kaohe.engine.ruleset.model import IndicatorModel
 
 
 def weight_columns(

@@ -15,14 +15,25 @@ from functools import lru_cache
 
 import numpy as np
 
-from engine.errors import Problem
-from engine.i18n import register
-
-from . import columnar
-from .functions import FUNCTIONS
-from .nodes import BinOp, BoolOp, Call, Compare, IfExp, Name, Neg, Node, Not, Num, Str
-from .parser import ExpressionError, parse
-from .trace import RowEnv, Step, Value, evaluate_row, render
+from kaohe.engine.errors import Problem
+from kaohe.engine.expr import columnar
+from kaohe.engine.expr.functions import FUNCTIONS
+from kaohe.engine.expr.nodes import (
+    BinOp,
+    BoolOp,
+    Call,
+    Compare,
+    IfExp,
+    Name,
+    Neg,
+    Node,
+    Not,
+    Num,
+    Str,
+)
+from kaohe.engine.expr.parser import ExpressionError, parse
+from kaohe.engine.expr.trace import RowEnv, Step, Value, evaluate_row, render
+from kaohe.engine.i18n import register
 
 __all__ = [
     "FUNCTIONS",

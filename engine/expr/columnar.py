@@ -13,8 +13,20 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from .functions import FUNCTIONS
-from .nodes import BinOp, BoolOp, Call, Compare, IfExp, Name, Neg, Node, Not, Num, Str
+from kaohe.engine.expr.functions import FUNCTIONS
+from kaohe.engine.expr.nodes import (
+    BinOp,
+    BoolOp,
+    Call,
+    Compare,
+    IfExp,
+    Name,
+    Neg,
+    Node,
+    Not,
+    Num,
+    Str,
+)
 
 Env = Mapping[str, np.ndarray]
 

@@ -13,10 +13,8 @@ import math
 import warnings
 from typing import Literal
 
-from engine.errors import Hint, Problem, RulesetError
-from engine.i18n import register
-
-from .nodes import (
+from kaohe.engine.errors import Hint, Problem, RulesetError
+from kaohe.engine.expr.nodes import (
     BinOp,
     BinOperator,
     BoolOp,
@@ -31,6 +29,7 @@ from .nodes import (
     Num,
     Str,
 )
+from kaohe.engine.i18n import register
 
 NAMESPACES = ("score", "light", "previous")
 MAX_LENGTH = 4000

@@ -12,8 +12,20 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from .functions import FUNCTIONS
-from .nodes import BinOp, BoolOp, Call, Compare, IfExp, Name, Neg, Node, Not, Num, Str
+from kaohe.engine.expr.functions import FUNCTIONS
+from kaohe.engine.expr.nodes import (
+    BinOp,
+    BoolOp,
+    Call,
+    Compare,
+    IfExp,
+    Name,
+    Neg,
+    Node,
+    Not,
+    Num,
+    Str,
+)
 
 Value = float | str | None
 RowEnv = Mapping[str, Value]
@@ -41,7 +53,10 @@ def render(node: Node, values: RowEnv | None = None) -> str:
     if isinstance(node, Neg):
         return f"-{_wrap(node.operand, values)}"
     if isinstance(node, BinOp):
-        return f"{_wrap(node.left, values)} {node.op} {_wrap(node.right, values)}"
+        left = _wrap(node.left, values)
+        if node.op == "**" and left.startswith("-"):
+            left = f"({left})"  # -x ** y would read as -(x ** y)
+        return f"{left} {node.op} {_wrap(node.right, values)}"
     if isinstance(node, Compare):
         parts = [_wrap(node.operands[0], values)]
         for op, operand in zip(node.ops, node.operands[1:], strict=False):

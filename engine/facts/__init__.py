@@ -7,10 +7,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from engine.ruleset.model import CategoryModel, FactModel
-
-from .readers import RawTable, read_table, records_table
-from .table import FactTable, build_table
+from kaohe.engine.facts.readers import RawTable, read_table, records_table
+from kaohe.engine.facts.table import FactTable, build_table
+from kaohe.engine.ruleset.model import CategoryModel, FactModel
 
 __all__ = ["FactTable", "RawTable", "facts_from_records", "load_facts"]
 

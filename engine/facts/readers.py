@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine.errors import FactsError, Location, Problem
-from engine.i18n import register
+from kaohe.engine.errors import FactsError, Location, Problem
+from kaohe.engine.i18n import register
 
 register(
     {

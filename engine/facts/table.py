@@ -20,12 +20,11 @@ from typing import Any
 
 import numpy as np
 
-from engine.errors import FactsError, Location, Problem, did_you_mean
-from engine.i18n import register
-from engine.period import EXAMPLES, Period, parse_period
-from engine.ruleset.model import CategoryModel, FactModel
-
-from .readers import RawTable
+from kaohe.engine.errors import FactsError, Location, Problem, did_you_mean
+from kaohe.engine.facts.readers import RawTable
+from kaohe.engine.i18n import register
+from kaohe.engine.period import EXAMPLES, Period, parse_period
+from kaohe.engine.ruleset.model import CategoryModel, FactModel
 
 RESERVED: dict[str, tuple[str, ...]] = {
     "unit": ("unit", "单位编号", "单位代码"),
@@ -185,7 +184,7 @@ def _map_columns(ctx: _Context) -> dict[str, int]:
 
 
 def _category_hint(categories: Mapping[str, CategoryModel]) -> Any:
-    from engine.errors import Hint
+    from kaohe.engine.errors import Hint
 
     return Hint("hint.category_keys", {"choices": ", ".join(
         f"{k} ({c.label})" for k, c in categories.items())})

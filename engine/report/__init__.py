@@ -14,14 +14,13 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-from engine.errors import Problem, RunError
-from engine.i18n import Lang, register
-from engine.results import UnitResult
-from engine.store import RunInfo, Store
-
-from .context import CONTEXT_VERSION, build_context, unit_context
-from .history import load_history
-from .render import render_template
+from kaohe.engine.errors import Problem, RunError
+from kaohe.engine.i18n import Lang, register
+from kaohe.engine.report.context import CONTEXT_VERSION, build_context, unit_context
+from kaohe.engine.report.history import load_history
+from kaohe.engine.report.render import render_template
+from kaohe.engine.results import UnitResult
+from kaohe.engine.store import RunInfo, Store
 
 __all__ = ["CONTEXT_VERSION", "FORMATS", "Format", "build_context", "load_history", "write_report"]
 
@@ -89,11 +88,11 @@ def _write_one(context: dict[str, Any], path: Path, fmt: str, region_dir: Path |
     elif fmt == "json":
         path.write_text(context_json(context), encoding="utf-8")
     elif fmt == "xlsx":
-        from .excel import write_xlsx
+        from kaohe.engine.report.excel import write_xlsx
 
         write_xlsx(context, path)
     else:
-        from .pdf import html_to_pdf
+        from kaohe.engine.report.pdf import html_to_pdf
 
         html = render_template(html_name, context, region_dir=region_dir)
         html_to_pdf(html, path)

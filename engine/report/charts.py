@@ -21,8 +21,8 @@ from typing import Any
 
 from markupsafe import Markup
 
-from engine.errors import Hint, Problem, RunError
-from engine.i18n import register
+from kaohe.engine.errors import Hint, Problem, RunError
+from kaohe.engine.i18n import register
 
 FONT_FAMILIES = ["Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC",
                  "WenQuanYi Zen Hei", "DejaVu Sans"]

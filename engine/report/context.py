@@ -11,14 +11,13 @@ import re
 from collections import Counter
 from typing import Any
 
-from engine.i18n import Lang, register, text
-from engine.results import LIGHTS, UnitResult
-from engine.ruleset.model import RulesetModel
-from engine.store import RunInfo
-
-from .diagnostics import category_stats, flat_rule
-from .history import unit_trend
-from .render import format_number
+from kaohe.engine.i18n import Lang, register, text
+from kaohe.engine.report.diagnostics import category_stats, flat_rule
+from kaohe.engine.report.history import unit_trend
+from kaohe.engine.report.render import format_number
+from kaohe.engine.results import LIGHTS, UnitResult
+from kaohe.engine.ruleset.model import RulesetModel
+from kaohe.engine.store import RunInfo
 
 CONTEXT_VERSION = 2
 
@@ -182,7 +181,7 @@ def build_context(info: RunInfo, units: list[UnitResult], *, lang: Lang,
                    "grades": None, "histograms": [], "units": {}},
     }
     if charts:
-        from .figures import draw_charts
+        from kaohe.engine.report.figures import draw_charts
 
         draw_charts(context)
     return context
@@ -202,7 +201,7 @@ SIGNIFICANCE = 0.05
 
 def _relations(units: list[UnitResult], indicators: list[dict[str, Any]], lang: Lang) -> dict[str, Any]:
     """Indicators that move together (``kaohe analyze``) and indicators that never differentiate."""
-    from engine.analyze import analyze
+    from kaohe.engine.analyze import analyze
 
     labels = {i["id"]: i["label"] for i in indicators}
     result = analyze([units])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import charts
+from kaohe.engine.report import charts
 
 
 def draw_charts(context: dict[str, Any]) -> None:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.results import UnitResult
-from engine.store import RunInfo, Store
+from kaohe.engine.results import UnitResult
+from kaohe.engine.store import RunInfo, Store
 
 MAX_PERIODS = 8
 """How many earlier periods a trend shows (plus the current one)."""

@@ -15,8 +15,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from engine.errors import Hint, Problem, RunError
-from engine.i18n import register
+from kaohe.engine.errors import Hint, Problem, RunError
+from kaohe.engine.i18n import register
 
 CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 TIMEOUT = 120

@@ -16,10 +16,9 @@ from typing import Any
 from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined, TemplateError, select_autoescape
 from jinja2.sandbox import SandboxedEnvironment
 
-from engine.errors import Location, Problem, RunError
-from engine.i18n import register
-
-PROJECT_TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates"
+from kaohe.engine.errors import Location, Problem, RunError
+from kaohe.engine.i18n import register
+from kaohe.engine.resources import templates_dir
 
 register(
     {
@@ -38,7 +37,7 @@ def _environment(region_dir: str | None, markdown: bool) -> SandboxedEnvironment
     loaders = []
     if region_dir is not None and (Path(region_dir) / "templates").is_dir():
         loaders.append(FileSystemLoader(str(Path(region_dir) / "templates")))
-    loaders.append(FileSystemLoader(str(PROJECT_TEMPLATES)))
+    loaders.append(FileSystemLoader(str(templates_dir())))
     env = SandboxedEnvironment(
         loader=ChoiceLoader(loaders),
         autoescape=False if markdown else select_autoescape(

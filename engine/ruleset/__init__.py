@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .compiled import Ruleset
-from .loader import load_ruleset
+from kaohe.engine.ruleset.compiled import Ruleset
+from kaohe.engine.ruleset.loader import load_ruleset
 
 __all__ = ["Ruleset", "load_ruleset"]

@@ -9,15 +9,14 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any
 
-from engine.errors import Hint, Problem, did_you_mean
-from engine.expr import ExpressionError, compile_expression, infer_type, walk
-from engine.expr.nodes import Compare, Name, Str
-from engine.i18n import register
-from engine.results import LIGHTS
-
-from .extends import SourceMap
-from .formulas import expr_location, name_types
-from .model import AhpWeights, ExpectModel, RulesetModel
+from kaohe.engine.errors import Hint, Problem, did_you_mean
+from kaohe.engine.expr import ExpressionError, compile_expression, infer_type, walk
+from kaohe.engine.expr.nodes import Compare, Name, Str
+from kaohe.engine.i18n import register
+from kaohe.engine.results import LIGHTS
+from kaohe.engine.ruleset.extends import SourceMap
+from kaohe.engine.ruleset.formulas import expr_location, name_types
+from kaohe.engine.ruleset.model import AhpWeights, ExpectModel, RulesetModel
 
 WEIGHT_TOTAL = 100.0
 TOLERANCE = 1e-6
@@ -158,7 +157,7 @@ def _plain_table(table: dict[str, Any], path: tuple[str, ...], model: RulesetMod
 
 def _ahp_table(table: AhpWeights, path: tuple[str, ...], model: RulesetModel, smap: SourceMap,
                problems: list[Problem]) -> dict[str, float] | None:
-    from plugins.ahp_core import ahp
+    from kaohe.plugins.ahp_core import ahp
 
     spec = table.ahp
     n = len(spec.criteria)

@@ -7,12 +7,11 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from engine.errors import Location, Problem
-from engine.expr import Expression
-from engine.rules import CompiledRules
-
-from .extends import SourceMap
-from .model import RulesetModel
+from kaohe.engine.errors import Location, Problem
+from kaohe.engine.expr import Expression
+from kaohe.engine.rules import CompiledRules
+from kaohe.engine.ruleset.extends import SourceMap
+from kaohe.engine.ruleset.model import RulesetModel
 
 
 @dataclass

@@ -19,10 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.errors import Location, Problem, RulesetError, did_you_mean
-from engine.i18n import register
-
-from .yamlload import PathKey, dotted, load_yaml
+from kaohe.engine.errors import Location, Problem, RulesetError, did_you_mean
+from kaohe.engine.i18n import register
+from kaohe.engine.ruleset.yamlload import PathKey, dotted, load_yaml
 
 NOT_INHERITED = ("id", "name", "description", "effective", "tests", "extends", "remove")
 MAX_DEPTH = 20

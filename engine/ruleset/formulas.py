@@ -17,19 +17,18 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from engine.errors import Hint, Location, Problem, did_you_mean
-from engine.expr import (
+from kaohe.engine.errors import Hint, Location, Problem, did_you_mean
+from kaohe.engine.expr import (
     Expression,
     ExpressionError,
     compile_condition,
     compile_expression,
     infer_type,
 )
-from engine.i18n import register
-from engine.plugins import registry
-
-from .extends import SourceMap
-from .model import RulesetModel
+from kaohe.engine.i18n import register
+from kaohe.engine.plugins import registry
+from kaohe.engine.ruleset.extends import SourceMap
+from kaohe.engine.ruleset.model import RulesetModel
 
 register(
     {
@@ -87,7 +86,7 @@ def _source_line(file: str, line: int) -> str | None:
 @functools.lru_cache(maxsize=64)
 def _source_lines(file: str, _mtime_ns: int, _size: int) -> list[str]:
     """The file's lines, cached while it is unchanged (keyed by modification time and size)."""
-    from engine.facts.readers import decode
+    from kaohe.engine.facts.readers import decode
 
     try:
         return decode(Path(file).read_bytes()).splitlines()
@@ -156,8 +155,8 @@ def _formula(text: str, path: tuple[str | int, ...], types: Mapping[str, str], s
 
 
 def _name_offsets(expr: Expression) -> list[tuple[str, int]]:
-    from engine.expr import walk
-    from engine.expr.nodes import Name
+    from kaohe.engine.expr import walk
+    from kaohe.engine.expr.nodes import Name
 
     seen: dict[str, int] = {}
     for node in walk(expr.node):

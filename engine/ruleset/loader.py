@@ -13,15 +13,14 @@ import hashlib
 import json
 from pathlib import Path
 
-from engine.errors import Location, Problem, RulesetError
-from engine.i18n import register
-from engine.rules import CompiledRules, RuleSource, compile_rules
-
-from . import checks
-from .compiled import Ruleset
-from .extends import load_merged
-from .formulas import plan_indicators
-from .validation import unknown_keys, validate_model
+from kaohe.engine.errors import Location, Problem, RulesetError
+from kaohe.engine.i18n import register
+from kaohe.engine.rules import CompiledRules, RuleSource, compile_rules
+from kaohe.engine.ruleset import checks
+from kaohe.engine.ruleset.compiled import Ruleset
+from kaohe.engine.ruleset.extends import load_merged
+from kaohe.engine.ruleset.formulas import plan_indicators
+from kaohe.engine.ruleset.validation import unknown_keys, validate_model
 
 register({"ruleset.not_found": ("找不到规则集文件：{path}", "ruleset file not found: {path}")})
 
@@ -75,6 +74,6 @@ def load_ruleset(path: str | Path, *, strict: bool = False) -> Ruleset:
 
 
 def _when_location(smap, index: int) -> Location:  # type: ignore[no-untyped-def]
-    from .formulas import expr_location
+    from kaohe.engine.ruleset.formulas import expr_location
 
     return expr_location(smap, ("rules", index, "when"), 0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .model import RulesetModel
+from kaohe.engine.ruleset.model import RulesetModel
 
 SCHEMA_ID = "https://kaohe.example/schema/ruleset-v1.json"
 

@@ -14,12 +14,11 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from engine.errors import Hint, Problem, RulesetError, did_you_mean
-from engine.i18n import known_codes, register
-
-from .extends import SourceMap
-from .model import RulesetModel
-from .yamlload import PathKey
+from kaohe.engine.errors import Hint, Problem, RulesetError, did_you_mean
+from kaohe.engine.i18n import known_codes, register
+from kaohe.engine.ruleset.extends import SourceMap
+from kaohe.engine.ruleset.model import RulesetModel
+from kaohe.engine.ruleset.yamlload import PathKey
 
 register(
     {

@@ -10,11 +10,10 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from engine.errors import Location, Problem, RulesetError
-from engine.i18n import register
-from engine.period import Period
-
-from .yamlload import load_yaml
+from kaohe.engine.errors import Location, Problem, RulesetError
+from kaohe.engine.i18n import register
+from kaohe.engine.period import Period
+from kaohe.engine.ruleset.yamlload import load_yaml
 
 register(
     {

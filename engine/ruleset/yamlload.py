@@ -14,8 +14,8 @@ from typing import Any
 
 import yaml
 
-from engine.errors import Location, Problem, RulesetError
-from engine.i18n import register
+from kaohe.engine.errors import Location, Problem, RulesetError
+from kaohe.engine.i18n import register
 
 PathKey = tuple[str | int, ...]
 
@@ -79,7 +79,7 @@ def load_yaml(path: Path) -> tuple[dict[str, Any], Marks]:
         raise RulesetError(Problem("yaml.unreadable", {"error": e.strerror or str(e)}, Location(str(path)))) from None
     try:
         # Notepad on Chinese Windows saves "ANSI", i.e. GBK: accept it like facts files do
-        from engine.facts.readers import decode
+        from kaohe.engine.facts.readers import decode
 
         text = decode(data)
     except UnicodeDecodeError:
@@ -96,11 +96,11 @@ def parse_yaml(text: str, file: str) -> tuple[dict[str, Any], Marks]:
         detail = " ".join(p for p in (e.context, e.problem) if p)
         hint = None
         if "\t" in text:
-            from engine.errors import Hint
+            from kaohe.engine.errors import Hint
 
             hint = Hint("hint.yaml_tabs")
         elif _unquoted_operator(text):
-            from engine.errors import Hint
+            from kaohe.engine.errors import Hint
 
             hint = Hint("hint.yaml_quote")
         loc = Location(file, mark.line + 1, mark.column + 1) if mark else Location(file)
