@@ -46,11 +46,7 @@ def project(tmp_path: Path) -> Callable[[dict[str, str]], Path]:
 @pytest.fixture
 def kaohe(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., CliResult]:
     """Run ``kaohe`` in-process (typer's runner) with the database in tmp_path."""
-    from kaohe.engine.cli import (
-        analyze,  # noqa: F401  (registers the analyze command)
-        app,
-        commands,  # noqa: F401  (registers commands)
-    )
+    from kaohe.engine.cli import app
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("KAOHE_DB", f"sqlite:///{tmp_path / 'kaohe.db'}")

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from kaohe.engine.cli.app import DbOpt, JsonOpt, LangOpt, app, lang_of
+from kaohe.engine.cli.options import DbOpt, JsonOpt, LangOpt, lang_of
 from kaohe.engine.cli.output import err, out, print_json, reported
 from kaohe.engine.i18n import Lang, register, text
 
@@ -35,7 +35,6 @@ def _p(p: float) -> str:
     return "—" if p != p else ("<0.001" if p < 0.001 else f"{p:.3f}")
 
 
-@app.command()
 def analyze(
     runs: Annotated[list[str], typer.Argument(help="stored run ids (or unique prefixes); several are pooled")],
     target: Annotated[str | None, typer.Option("--target", help="only correlate with this indicator")] = None,
@@ -94,3 +93,6 @@ def _print_corrections(rows: list[dict[str, object]], lg: Lang) -> None:
         table.add_row(str(r["indicator"]), str(r["unit"]), str(r["ratings"]), _num(r["raw"]),
                       _num(r["standardised"]), _num(r["final"]), _num(r["shift"]))
     out.print(table)
+
+
+COMMANDS = {"analyze": analyze}

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from kaohe.engine.cli.app import DbOpt, JsonOpt, LangOpt, StrictOpt, app, lang_of, ruleset_files
+from kaohe.engine.cli.options import DbOpt, JsonOpt, LangOpt, StrictOpt, lang_of, ruleset_files
 from kaohe.engine.cli.output import err, fmt, out, print_json, reported
 from kaohe.engine.i18n import Lang, register, text
 
@@ -45,7 +45,6 @@ register(
 )
 
 
-@app.command("test")
 def test_cmd(
     rulesets: Annotated[list[Path], typer.Argument(help="ruleset files or folders")],
     as_json: JsonOpt = False,
@@ -87,7 +86,6 @@ def test_cmd(
         raise typer.Exit(1)
 
 
-@app.command("run")
 def run_cmd(
     ruleset: Annotated[Path, typer.Argument(help="ruleset file, or a region folder (the version in force for the period is used)")],
     facts: Annotated[Path, typer.Option("--facts", help="facts file: CSV, XLSX or JSON")],
@@ -155,7 +153,6 @@ def _write_report(info, units, path: Path, lg, region_dir, *, fmt: str = "html",
                         fmt=fmt, per_unit=per_unit)
 
 
-@app.command()
 def explain(
     run_id: Annotated[str, typer.Argument(metavar="RUN", help="run id (a unique prefix is enough)")],
     unit: Annotated[str, typer.Argument(help="unit id or name")],
@@ -181,7 +178,6 @@ def explain(
                 out.print(line, markup=False)
 
 
-@app.command()
 def runs(
     db: DbOpt = None,
     ruleset: Annotated[str | None, typer.Option("--ruleset", help="only this ruleset id")] = None,
@@ -208,7 +204,6 @@ FormatOpt = Annotated[str, typer.Option("--format", help="html | md | xlsx | pdf
 PerUnitOpt = Annotated[bool, typer.Option("--per-unit", help="one card per unit, written into the --out folder")]
 
 
-@app.command()
 def report(
     run_id: Annotated[str, typer.Argument(metavar="RUN", help="run id (a unique prefix is enough)")],
     out_path: Annotated[Path | None, typer.Option(
@@ -232,7 +227,6 @@ def report(
         out.print(text("cli.report.written", lg, path=written), markup=False)
 
 
-@app.command()
 def demo(
     db: DbOpt = None,
     out_dir: Annotated[Path, typer.Option("--out", help="where to write the report")] = Path("reports"),
@@ -245,3 +239,6 @@ def demo(
     with reported(lg):
         path = run_demo(db=db, out_dir=out_dir, lang=lg, echo=lambda s: out.print(s, markup=False))
         out.print(text("cli.demo.done", lg, path=path.resolve()), markup=False)
+
+
+COMMANDS = {"test": test_cmd, "run": run_cmd, "explain": explain, "runs": runs, "report": report, "demo": demo}

@@ -6,7 +6,7 @@ import json
 import os
 import sys
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, NoReturn
 
@@ -76,5 +76,3 @@ def fmt(x: float | None, digits: int = 2) -> str:
         return "—"
     return f"{x:.{digits}f}"
 
-
-Command = Callable[..., Any]
