@@ -128,6 +128,7 @@ def run(
     warnings = [*ruleset.warnings, *facts.warnings]
     if existing is not None and not force:
         return RunOutcome(existing, store.load_units(existing.id), True, ruleset, warnings=warnings)
+    store.require_writable()
 
     previous = (
         store.previous_values(model.id, str(facts.period.previous()),

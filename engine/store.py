@@ -18,10 +18,17 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, delete, event, insert, select
+from sqlalchemy import Engine, delete, insert, select
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Field, Session, SQLModel, create_engine
+from sqlmodel import Field, Session, SQLModel
 
+from kaohe.engine.database import (
+    create_schema,
+    is_readonly,
+    open_engine,
+    retrying,
+    write_transaction,
+)
 from kaohe.engine.errors import Hint, Problem, RunError
 from kaohe.engine.i18n import register
 from kaohe.engine.results import Evaluation, Firing, IndicatorResult, UnitResult
@@ -33,6 +40,9 @@ register(
     {
         "store.unavailable": ("无法打开数据库 {url}：{error}", "cannot open the database {url}: {error}"),
         "store.failed": ("写入数据库失败，未保存任何内容：{error}", "writing to the database failed; nothing was stored: {error}"),
+        "store.readonly": ("数据库 {url} 只读（只读文件系统或文件），不能保存运行；可以用 kaohe runs / report 读取",
+                           "the database {url} is read-only (a read-only file system or file); runs cannot be "
+                           "stored, but kaohe runs / report can read it"),
         "store.no_run": ("没有编号为 `{run}` 的运行记录", "no stored run `{run}`"),
         "store.ambiguous": ("`{run}` 可对应多个运行记录：{matches}", "`{run}` matches several runs: {matches}"),
         "hint.install_postgres": ("安装 PostgreSQL 驱动：pip install 'kaohe[postgres]'，并使用 postgresql+psycopg:// 地址",
@@ -169,10 +179,9 @@ class Store:
     def __init__(self, db: str | None = None):
         self.url = database_url(db)
         try:
-            self.engine: Engine = create_engine(self.url)
-            if self.url.startswith("sqlite"):
-                event.listen(self.engine, "connect", _sqlite_pragmas)
-            SQLModel.metadata.create_all(self.engine)
+            self.engine: Engine = open_engine(self.url)
+            self.readonly = is_readonly(self.engine)
+            create_schema(self.engine, SQLModel.metadata)
         except (SQLAlchemyError, ImportError, ValueError) as e:
             hint = None
             if isinstance(e, ImportError) and self.url.startswith("postgres"):
@@ -334,16 +343,27 @@ class Store:
                        IndicatorRow.light).where(IndicatorRow.run_id == run_id)).all()]
 
     # -- writing ---------------------------------------------------------
+    def require_writable(self) -> None:
+        """Raise a clear :class:`RunError` when runs cannot be stored here (a read-only database)."""
+        if self.readonly:
+            raise RunError(Problem("store.readonly", {"url": self.url}))
+
     def save_run(self, info: RunInfo, evaluation: Evaluation, facts: Sequence[Mapping[str, object]],
                  *, force: bool = False) -> RunInfo:
-        """Write the run in one transaction (replacing an earlier one with the same id if ``force``)."""
-        try:
-            with self.engine.begin() as conn:
-                existing = conn.execute(select(RunRow.id).where(RunRow.id == info.id)).first()
+        """Write the run in one transaction (replacing an earlier one with the same id if ``force``).
+
+        Several processes may store at once (engine/database.py): the transaction
+        holds the write lock for this run id, and one that loses a race is retried;
+        an identical run stored meanwhile by another process is returned as is.
+        """
+        self.require_writable()
+
+        def write() -> RunInfo:
+            with write_transaction(self.engine, lock=info.id) as conn:
+                existing = conn.execute(select(RunRow).where(RunRow.id == info.id)).first()
                 if existing is not None:
                     if not force:
-                        stored = self.find_run(info.ruleset_sha256, info.facts_sha256, info.period)
-                        return stored or info
+                        return _info(RunRow(**existing._mapping))
                     for table in (AlertRow, FiringRow, IndicatorRow, UnitRow):
                         conn.execute(delete(table).where(table.run_id == info.id))  # type: ignore[arg-type]
                     conn.execute(delete(RunRow).where(RunRow.id == info.id))  # type: ignore[arg-type]
@@ -352,16 +372,12 @@ class Store:
                 _bulk(conn, IndicatorRow, _indicator_rows(info.id, evaluation))
                 _bulk(conn, FiringRow, _firing_rows(info.id, evaluation))
                 _bulk(conn, AlertRow, _alert_rows(info.id, evaluation))
+            return info
+
+        try:
+            return retrying(write)
         except SQLAlchemyError as e:
             raise RunError(Problem("store.failed", {"error": _short(e)})) from e
-        return info
-
-
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-    cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA synchronous=NORMAL")
-    cur.close()
 
 
 def _short(e: BaseException) -> str:
