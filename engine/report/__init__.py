@@ -18,11 +18,12 @@ from kaohe.engine.errors import Problem, RunError
 from kaohe.engine.i18n import Lang, register
 from kaohe.engine.report.context import CONTEXT_VERSION, build_context, unit_context
 from kaohe.engine.report.history import load_history
+from kaohe.engine.report.output import check_target, make_folder, write_bytes, write_text
 from kaohe.engine.report.render import render_template
 from kaohe.engine.results import UnitResult
 from kaohe.engine.store import RunInfo, Store
 
-__all__ = ["CONTEXT_VERSION", "FORMATS", "Format", "build_context", "load_history", "write_report"]
+__all__ = ["CONTEXT_VERSION", "FORMATS", "Format", "build_context", "check_target", "load_history", "write_report"]
 
 Format = Literal["html", "md", "xlsx", "pdf", "json"]
 FORMATS: tuple[str, ...] = ("html", "md", "xlsx", "pdf", "json")
@@ -45,13 +46,13 @@ def write_report(info: RunInfo, units: list[UnitResult], path: Path, *, lang: La
     """
     if fmt not in FORMATS:
         raise RunError(Problem("report.bad_format", {"format": fmt, "choices": ", ".join(FORMATS)}))
-    context = build_context(info, units, lang=lang, history=history, charts=fmt in ("html", "pdf"))
     path = Path(path)
+    check_target(path, per_unit=per_unit, suffix=SUFFIX[fmt])
+    context = build_context(info, units, lang=lang, history=history, charts=fmt in ("html", "pdf"))
     if not per_unit:
-        path.parent.mkdir(parents=True, exist_ok=True)
         _write_one(context, path, fmt, region_dir, single=False, template=_chosen_template(info))
         return path
-    path.mkdir(parents=True, exist_ok=True)
+    make_folder(path)
     used: set[str] = set()
     for unit in context["units"]:
         stem = _file_stem(unit["unit"])
@@ -82,15 +83,15 @@ def _write_one(context: dict[str, Any], path: Path, fmt: str, region_dir: Path |
     kind = "unit" if single else "report"
     html_name = template or _html_template(context, kind)
     if fmt == "html":
-        path.write_text(render_template(html_name, context, region_dir=region_dir), encoding="utf-8")
+        write_text(path, render_template(html_name, context, region_dir=region_dir))
     elif fmt == "md":
-        path.write_text(render_template(f"{kind}.md.j2", context, region_dir=region_dir), encoding="utf-8")
+        write_text(path, render_template(f"{kind}.md.j2", context, region_dir=region_dir))
     elif fmt == "json":
-        path.write_text(context_json(context), encoding="utf-8")
+        write_text(path, context_json(context))
     elif fmt == "xlsx":
-        from kaohe.engine.report.excel import write_xlsx
+        from kaohe.engine.report.excel import xlsx_bytes
 
-        write_xlsx(context, path)
+        write_bytes(path, xlsx_bytes(context))
     else:
         from kaohe.engine.report.pdf import html_to_pdf
 

@@ -7,11 +7,12 @@ a formula (a unit named ``=HYPERLINK(...)`` stays that string).
 
 from __future__ import annotations
 
-from pathlib import Path
+import io
 from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
@@ -19,8 +20,8 @@ FILLS = {"green": "C6EFCE", "yellow": "FFEB9C", "red": "FFC7CE", "none": "EDEDED
 FORMULA_START = ("=", "+", "-", "@")
 
 
-def write_xlsx(context: dict[str, Any], path: Path) -> None:
-    """Write the four sheets of the report to ``path``."""
+def xlsx_bytes(context: dict[str, Any]) -> bytes:
+    """The workbook of the report, as the bytes of an ``.xlsx`` file."""
     t = context["t"]
     wb = Workbook(write_only=True)
     bold = Font(bold=True)
@@ -61,8 +62,9 @@ def write_xlsx(context: dict[str, Any], path: Path) -> None:
         for kind, items in ((t["alert"], u["alerts"]), (t["note"], u["notes"])):
             for item in items:
                 alerts.append([_cell(alerts, v) for v in (u["unit"], u["name"], kind, item)])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(path)
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
 
 
 def _header(ws: WriteOnlyWorksheet, names: list[str], bold: Font) -> None:
@@ -76,6 +78,9 @@ def _header(ws: WriteOnlyWorksheet, names: list[str], bold: Font) -> None:
 
 
 def _cell(ws: WriteOnlyWorksheet, value: Any) -> WriteOnlyCell:
+    if isinstance(value, str):
+        # Control characters (\x01, \x0b, …) are not allowed in the file format: show them as �.
+        value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
     cell = WriteOnlyCell(ws, value=value)
     if isinstance(value, str) and value.startswith(FORMULA_START):
         cell.data_type = "s"  # openpyxl would store "=..." as a formula

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from kaohe.engine.errors import Hint, Problem, RunError
 from kaohe.engine.i18n import register
+from kaohe.engine.report.output import write_bytes
 
 CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 TIMEOUT = 120
@@ -51,19 +52,19 @@ def chromium_args(exe: str, profile: str) -> list[str]:
 def html_to_pdf(html: str, out: Path) -> Path:
     """Print ``html`` to ``out`` as PDF (A4, backgrounds on, no browser header/footer)."""
     exe = find_chromium()
-    out = Path(out).resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.unlink(missing_ok=True)  # an old file must not pass for a new one
+    out = Path(out)
     with tempfile.TemporaryDirectory(prefix="kaohe-pdf-") as tmp:
         page = Path(tmp) / "report.html"
+        printed = Path(tmp) / "report.pdf"  # printed beside the page, then moved: never half a PDF at `out`
         page.write_text(html, encoding="utf-8")
         args = [*chromium_args(exe, str(Path(tmp) / "profile")), "--no-pdf-header-footer",
-                f"--print-to-pdf={out}", page.as_uri()]
+                f"--print-to-pdf={printed}", page.as_uri()]
         try:
             proc = subprocess.run(args, capture_output=True, text=True, timeout=TIMEOUT, check=False)
         except (OSError, subprocess.TimeoutExpired) as e:
             raise RunError(Problem("report.pdf_failed", {"error": str(e)})) from e
-    if proc.returncode != 0 or not out.exists() or out.stat().st_size == 0:
-        tail = (proc.stderr or "").strip().splitlines()[-3:]
-        raise RunError(Problem("report.pdf_failed", {"error": f"exit {proc.returncode}: {' | '.join(tail)}"}))
+        if proc.returncode != 0 or not printed.exists() or printed.stat().st_size == 0:
+            tail = (proc.stderr or "").strip().splitlines()[-3:]
+            raise RunError(Problem("report.pdf_failed", {"error": f"exit {proc.returncode}: {' | '.join(tail)}"}))
+        write_bytes(out, printed.read_bytes())
     return out

@@ -16,13 +16,28 @@ from typing import Any
 from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined, TemplateError, select_autoescape
 from jinja2.sandbox import SandboxedEnvironment
 
-from kaohe.engine.errors import Location, Problem, RunError
+from kaohe.engine.errors import Hint, Location, Problem, RunError
 from kaohe.engine.i18n import register
+from kaohe.engine.report.sandbox import BoundedSandbox, TemplateLimit, limits
 from kaohe.engine.resources import templates_dir
 
 register(
     {
         "report.template_error": ("报告模板 {template} 出错：{error}", "report template {template} failed: {error}"),
+        "report.limit.range": ("报告模板 {template} 超出限制：range() 最多 {limit} 个数",
+                               "report template {template} is over a limit: range() gives at most {limit} numbers"),
+        "report.limit.steps": ("报告模板 {template} 超出限制：运算超过 {limit} 步，已停止",
+                               "report template {template} is over a limit: more than {limit} steps, stopped"),
+        "report.limit.time": ("报告模板 {template} 超出限制：渲染超过 {limit} 秒，已停止",
+                              "report template {template} is over a limit: rendering took more than {limit} s, stopped"),
+        "report.limit.power": ("报告模板 {template} 超出限制：乘方结果超过 {limit} 位（二进制）",
+                               "report template {template} is over a limit: a power of more than {limit} bits"),
+        "report.limit.sequence": ("报告模板 {template} 超出限制：用 * 重复出的文本或列表超过 {limit} 个元素",
+                                  "report template {template} is over a limit: `*` built a text or list of more than {limit} items"),
+        "report.limit.recursion": ("报告模板 {template} 递归过深：宏或 include 不停地调用自身",
+                                   "report template {template} recurses too deep: a macro or include keeps calling itself"),
+        "hint.template_limit": ("检查该行的循环、range() 和宏调用；报告模板只应遍历报告中的数据",
+                                "check the loops, range() and macro calls on that line; a report template should only walk the report's data"),
     }
 )
 
@@ -38,7 +53,7 @@ def _environment(region_dir: str | None, markdown: bool) -> SandboxedEnvironment
     if region_dir is not None and (Path(region_dir) / "templates").is_dir():
         loaders.append(FileSystemLoader(str(Path(region_dir) / "templates")))
     loaders.append(FileSystemLoader(str(templates_dir())))
-    env = SandboxedEnvironment(
+    env = BoundedSandbox(
         loader=ChoiceLoader(loaders),
         autoescape=False if markdown else select_autoescape(
             enabled_extensions=("html", "htm", "xml", "j2"), default=True),
@@ -52,11 +67,17 @@ def _environment(region_dir: str | None, markdown: bool) -> SandboxedEnvironment
     return env
 
 
-_MD = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "|": "\\|", "\n": " ", "\r": " "})
+_MD = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "|": "\\|", "\n": " ", "\r": " ",
+                     "\\": "\\\\", "[": "\\[", "]": "\\]", "`": "\\`", "*": "\\*", "_": "\\_"})
 
 
 def markdown_escape(value: Any) -> Any:
-    """A value as safe Markdown table-cell text (numbers and None pass through)."""
+    """A value as safe Markdown table-cell text (numbers and None pass through).
+
+    HTML is entity-escaped, table syntax and line breaks neutralised, and
+    Markdown's own syntax (links ``[t](u)``, images, code, emphasis) is
+    backslash-escaped, so a unit named ``[l](javascript:…)`` stays text.
+    """
     return value.translate(_MD) if isinstance(value, str) else value
 
 
@@ -74,15 +95,26 @@ def render_template(name: str, context: dict[str, Any], *, region_dir: Path | No
     """Render ``name``; a template error names the template file and line."""
     env = environment(region_dir, markdown=name.endswith(".md.j2"))
     try:
-        return env.get_template(name).render(**context)
+        with limits():
+            return env.get_template(name).render(**context)
+    except TemplateLimit as e:
+        raise _located(e, name, f"report.limit.{e.kind}", {"limit": e.limit}) from e
+    except RecursionError as e:
+        raise _located(e, name, "report.limit.recursion", {}) from e
     except TemplateError as e:
-        filename, line = _where(e, name)
-        raise RunError(Problem("report.template_error", {"template": f"{filename}:{line}" if line else filename,
-                                                         "error": str(e)},
-                               Location(filename, line))) from e
+        raise _located(e, name, "report.template_error", {"error": str(e)}, hint=False) from e
+    except Exception as e:  # ZeroDivisionError, TypeError, … raised by the template's own expressions
+        raise _located(e, name, "report.template_error", {"error": f"{type(e).__name__}: {e}"}, hint=False) from e
 
 
-def _where(e: TemplateError, name: str) -> tuple[str, int | None]:
+def _located(e: BaseException, name: str, code: str, params: dict[str, Any], *, hint: bool = True) -> RunError:
+    filename, line = _where(e, name)
+    where = f"{filename}:{line}" if line else filename
+    return RunError(Problem(code, {"template": where, **params}, Location(filename, line),
+                            hint=Hint("hint.template_limit") if hint else None))
+
+
+def _where(e: BaseException, name: str) -> tuple[str, int | None]:
     """The template file and line of an error: syntax errors carry them, runtime errors are in the traceback."""
     line = getattr(e, "lineno", None)
     filename = getattr(e, "filename", None)
