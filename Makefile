@@ -29,6 +29,10 @@ sysdeps:
 
 demo: $(STAMP) sysdeps
 	$(BIN)/kaohe demo
+	@echo ""
+	@echo "浏览器工作台 / the browser workspace (docs/serve.md):"
+	@echo "  $(BIN)/kaohe users add admin --role admin     # 第一次：创建管理员 / once: create an admin"
+	@echo "  $(BIN)/kaohe serve                            # 然后打开 / then open http://127.0.0.1:8000/"
 
 test: $(STAMP) sysdeps
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile

@@ -1,6 +1,6 @@
 """The ``kaohe`` command line (typer): one registry of every command.
 
-Each command module exposes ``COMMANDS = {name: function}``; this module is the
+Each command module exposes ``COMMANDS = {name: function}`` (or a typer sub-app for a group); this module is the
 only place that assembles them into the typer app, in the order ``--help``
 lists them.  Command modules never import this one.
 """
@@ -11,9 +11,9 @@ import os
 
 import typer
 
-from kaohe.engine.cli import analyze, authoring, commands
+from kaohe.engine.cli import analyze, authoring, commands, serve
 
-COMMAND_MODULES = (authoring, commands, analyze)
+COMMAND_MODULES = (authoring, commands, analyze, serve)
 
 app = typer.Typer(
     help="kaohe (考核): rules-engine performance appraisal for government agencies",
@@ -26,7 +26,10 @@ app = typer.Typer(
 def _register() -> None:
     for module in COMMAND_MODULES:
         for name, function in module.COMMANDS.items():
-            app.command(name)(function)
+            if isinstance(function, typer.Typer):  # a command group (kaohe users add|list|…)
+                app.add_typer(function, name=name)
+            else:
+                app.command(name)(function)
 
 
 _register()

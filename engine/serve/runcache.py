@@ -1,0 +1,139 @@
+"""Stored runs as the pages and the API need them, read once and kept.
+
+A stored run does not change (a re-run writes a new one), so its units, its
+``run --json`` document, its report context and its rendered report are kept
+in a small LRU keyed by run id and creation time.  Twenty clients reading the
+same 10k-unit run cost one database read.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import select
+from sqlmodel import Session, col
+
+from kaohe.engine.errors import RunError
+from kaohe.engine.i18n import Lang
+from kaohe.engine.results import UnitResult
+from kaohe.engine.store import RunInfo, Store, UnitRow
+
+T = TypeVar("T")
+
+
+class RunCache:
+    """Per-run derived data, computed on first use (one computation per key at a time)."""
+
+    def __init__(self, store: Store, size: int):
+        self.store = store
+        self.size = size
+        self._data: OrderedDict[tuple[str, str], dict[str, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+        self._key_locks: dict[tuple[str, str, str], threading.Lock] = {}
+
+    def info(self, run: str) -> RunInfo | None:
+        """The run whose id is exactly ``run`` (no prefixes on the web: ids are links)."""
+        if not run or len(run) > 64:
+            return None
+        try:
+            info = self.store.get_run(run)
+        except RunError:
+            return None
+        return info if info.id == run else None
+
+    def _get(self, info: RunInfo, name: str, compute: Callable[[], T]) -> T:
+        key = (info.id, str(info.created_at))
+        with self._lock:
+            slot = self._data.get(key)
+            if slot is not None and name in slot:
+                self._data.move_to_end(key)
+                return slot[name]  # type: ignore[no-any-return]
+            key_lock = self._key_locks.setdefault((*key, name), threading.Lock())
+        with key_lock:
+            with self._lock:
+                slot = self._data.get(key)
+                if slot is not None and name in slot:
+                    return slot[name]  # type: ignore[no-any-return]
+            value = compute()
+            with self._lock:
+                self._data.setdefault(key, {})[name] = value
+                self._data.move_to_end(key)
+                while len(self._data) > self.size:
+                    old, _ = self._data.popitem(last=False)
+                    for k in [k for k in self._key_locks if k[:2] == old]:
+                        del self._key_locks[k]
+            return value
+
+    def units(self, info: RunInfo) -> list[UnitResult]:
+        """Every unit's result, sorted by unit id."""
+        return self._get(info, "units", lambda: self.store.load_units(info.id))
+
+    def unit(self, info: RunInfo, unit: str) -> UnitResult | None:
+        """One unit's result by id."""
+        index = self._get(info, "index", lambda: {u.unit: u for u in self.units(info)})
+        return index.get(unit)
+
+    def indicator_order(self, info: RunInfo) -> list[str]:
+        """The ruleset's indicators in the author's order."""
+        def compute() -> list[str]:
+            try:
+                return list(json.loads(info.ruleset_json or "{}").get("indicators") or {})
+            except ValueError:
+                return []
+        return self._get(info, "order", compute)
+
+    def unit_json(self, info: RunInfo, u: UnitResult) -> dict[str, object]:
+        """One unit as in ``kaohe run --json`` (indicators in the ruleset's order)."""
+        doc = u.as_json()
+        inds = doc["indicators"]
+        assert isinstance(inds, dict)
+        doc["indicators"] = {k: inds[k] for k in self.indicator_order(info) if k in inds} | {
+            k: v for k, v in inds.items() if k not in self.indicator_order(info)}
+        return doc
+
+    def run_json_bytes(self, info: RunInfo) -> bytes:
+        """The whole ``kaohe run --json`` document, encoded once."""
+        def compute() -> bytes:
+            doc = {"run": info.as_json(), "units": [self.unit_json(info, u) for u in self.units(info)],
+                   "ties": info.ties}
+            return json.dumps(doc, ensure_ascii=False, allow_nan=False).encode()
+        return self._get(info, "json", compute)
+
+    def context(self, info: RunInfo, lang: Lang) -> dict[str, Any]:
+        """The report template context (with history and charts)."""
+        def compute() -> dict[str, Any]:
+            from kaohe.engine.report import build_context, history_from_store
+
+            return build_context(info, self.units(info), lang=lang, history=history_from_store(self.store, info),
+                                 charts=True)
+        return self._get(info, f"context.{lang}", compute)
+
+    def unit_context(self, info: RunInfo, lang: Lang, unit: str) -> dict[str, Any] | None:
+        """The per-unit card context of ``unit`` (as ``kaohe report --per-unit`` renders it)."""
+        from kaohe.engine.report.context import unit_context
+
+        context = self.context(info, lang)
+        index = self._get(info, f"cards.{lang}", lambda: {u["unit"]: u for u in context["units"]})
+        doc = index.get(unit)
+        return unit_context(context, doc) if doc is not None else None
+
+    def report_html(self, info: RunInfo, lang: Lang) -> str:
+        """The run's HTML report, rendered from the report templates."""
+        def compute() -> str:
+            from kaohe.engine.report import _chosen_template
+            from kaohe.engine.report.render import render_template
+
+            region = Path(info.ruleset_path).parent if info.ruleset_path else None
+            name = _chosen_template(info) or "report.html.j2"
+            return render_template(name, self.context(info, lang), region_dir=region)
+        return self._get(info, f"html.{lang}", compute)
+
+    def runs_of_unit(self, unit: str) -> set[str]:
+        """Ids of the runs in which ``unit`` has a result (what a unit account may see)."""
+        with Session(self.store.engine) as s:
+            return {r[0] for r in s.execute(select(col(UnitRow.run_id)).where(col(UnitRow.unit) == unit).distinct()).all()}
