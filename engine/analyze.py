@@ -7,7 +7,9 @@ r², n, and an effect-size label after Cohen (1988, *Statistical Power
 Analysis for the Behavioral Sciences*, 2nd ed.: |r| ≥ 0.1 small, ≥ 0.3
 medium, ≥ 0.5 large).  Indicators that never differentiate units — the same
 value or the same score for everyone, or a spread too small to matter — are
-flagged: they carry weight in the total but do not rank anyone.
+flagged: they carry weight in the total but do not rank anyone.  Plugin
+metrics add their own tables (:func:`metric_tables`), e.g. how the ``rating``
+metric corrected each ratee.
 """
 
 from __future__ import annotations
@@ -21,9 +23,10 @@ import numpy as np
 import numpy.typing as npt
 from scipy import stats
 
+from kaohe.engine.i18n import Lang
 from kaohe.engine.results import UnitResult
 
-__all__ = ["Analysis", "Correlation", "Flag", "analyze", "analyze_runs", "effect_size"]
+__all__ = ["Analysis", "Correlation", "Flag", "analyze", "analyze_runs", "effect_size", "metric_tables"]
 
 MIN_N = 3
 REL_TOL = 1e-6
@@ -159,61 +162,27 @@ def analyze_runs(run_ids: Sequence[str], *, db: str | None = None, target: str |
     return analyze([store.load_units(i.id) for i in infos], target=target, run_ids=[i.id for i in infos])
 
 
-def rating_corrections(run_ids: Sequence[str], *, db: str | None = None) -> list[dict[str, object]]:
-    """How much the ``rating`` metric's corrections moved each ratee, per run and indicator.
+def metric_tables(run_ids: Sequence[str], *, db: str | None = None, lang: Lang = "zh") -> list[dict[str, object]]:
+    """What each plugin metric of the runs recorded, as tables (e.g. how ``rating`` corrected each ratee).
 
-    Rebuilt from the stored run alone: its ruleset (the ``with:`` parameters,
-    resolved against the ruleset's folder as at load time), each unit's stored
-    facts and indicator values.  ``shift = final - raw``.
+    Read from the stored runs alone (``Store.load_details``); each metric
+    provides its own tables through its ``tables`` hook (a generic per-unit
+    table otherwise).  One JSON-ready object per run and metric indicator:
+    ``run``, ``indicator``, ``metric``, its ``warnings`` in ``lang`` and its
+    ``tables`` (``id``, ``title``, ``columns`` as ``[{key, header}]``, ``rows``).
     """
-    import json
-    from pathlib import Path
-
-    from kaohe.engine.plugins import MetricContext, registry
-    from kaohe.engine.ruleset.model import RulesetModel
+    from kaohe.engine.details import analysis_tables, warning_texts
     from kaohe.engine.store import Store
 
-    metric = registry.get("rating")
-    if metric is None:
-        return []
     store = Store(db)
-    rows: list[dict[str, object]] = []
+    out: list[dict[str, object]] = []
     for run_id in run_ids:
         info = store.get_run(run_id)
-        model = RulesetModel.model_validate(json.loads(info.ruleset_json))
-        rated = [(k, ind) for k, ind in model.indicators.items() if ind.metric == "rating"]
-        if not rated:
-            continue
-        units = store.load_units(info.id)
-        columns = _stored_columns(store, info.id, units)
-        ctx = MetricContext(units=[u.unit for u in units],
-                            categories=np.asarray([u.category for u in units], dtype=object),
-                            columns=columns, period=info.period, parents=[u.parent for u in units])
-        base_dir = str(Path(info.ruleset_path).parent) if info.ruleset_path else None
-        for ind_id, ind in rated:
-            params = metric.params.model_validate(ind.with_ or {}, context={"base_dir": base_dir})
-            for row in metric_corrections(ctx, params):
-                rows.append({"run": info.id, "indicator": ind_id, **row})
-    return rows
-
-
-def metric_corrections(ctx: object, params: object) -> list[dict[str, object]]:
-    """``plugins.rating.corrections`` (a seam for tests)."""
-    from kaohe.plugins.rating import corrections
-
-    return corrections(ctx, params)  # type: ignore[arg-type]
-
-
-def _stored_columns(store: object, run_id: str, units: Sequence[UnitResult]) -> dict[str, npt.NDArray[np.float64]]:
-    """Numeric facts and indicator values of a stored run, as metric columns."""
-    facts = [store.load_facts(run_id, u.unit) for u in units]  # type: ignore[attr-defined]
-    names = sorted({k for f in facts for k, v in f.items() if isinstance(v, int | float)}
-                   | {k for u in units for k in u.indicators})
-    out: dict[str, npt.NDArray[np.float64]] = {}
-    for name in names:
-        col = []
-        for u, f in zip(units, facts, strict=True):
-            v = f.get(name) if name in f else (u.indicators[name].value if name in u.indicators else None)
-            col.append(np.nan if v is None or isinstance(v, str) else float(v))
-        out[name] = np.asarray(col, dtype=np.float64)
+        for indicator, rec in store.load_details(info.id).items():
+            tables = [{"id": t.id, "title": t.title, "columns": [{"key": k, "header": h} for k, h in t.columns],
+                       "rows": [dict(r) for r in t.rows]} for t in analysis_tables(rec, lang)]
+            warnings = warning_texts(rec, lang)
+            if tables or warnings:
+                out.append({"run": info.id, "indicator": indicator, "metric": rec.metric, "warnings": warnings,
+                            "tables": tables})
     return out

@@ -11,13 +11,14 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from kaohe.engine.details import MetricRecord, explain_lines, warning_texts
 from kaohe.engine.errors import Problem, RunError, did_you_mean
 from kaohe.engine.expr import compile_expression
 from kaohe.engine.grades import quota_fraction
 from kaohe.engine.i18n import Lang, register, text
 from kaohe.engine.results import UnitResult
 from kaohe.engine.ruleset.model import IndicatorModel, RulesetModel
-from kaohe.engine.store import RunInfo
+from kaohe.engine.store import RunInfo, Store
 
 register(
     {
@@ -130,12 +131,40 @@ def _counted(ind: IndicatorModel, r: Any) -> bool:
     return ind.score is not None and r.weight > 0 and (r.score is not None or ind.on_missing == "zero")
 
 
+def _inputs_text(inputs: Mapping[str, Any], labels: Mapping[str, str]) -> str:
+    return "，".join(f"{labels.get(n, n)}({n}) = {_n(v) if not isinstance(v, str) else v}" for n, v in inputs.items())
+
+
+def _metric_block(ind: IndicatorModel, unit: str, env: Mapping[str, Any], labels: Mapping[str, str],
+                  rec: MetricRecord | None, lang: Lang, block: list[str]) -> dict[str, Any]:
+    """A plugin metric's lines (name, parameters, inputs, the metric's own lines) and its JSON object.
+
+    ``rec`` is what the metric recorded in the run; runs stored before metrics
+    recorded anything show the ruleset's ``with:`` and no inputs.
+    """
+    params = rec.params if rec is not None else dict(ind.with_ or {})
+    inputs = {n: env.get(n) for n in (rec.inputs if rec is not None else [])}
+    block.append(text("explain.metric", lang, metric=ind.metric, params=json.dumps(params, ensure_ascii=False)))
+    if inputs:
+        block.append(text("explain.inputs", lang, inputs=_inputs_text(inputs, labels)))
+    doc: dict[str, Any] = {"name": ind.metric, "params": params, "inputs": inputs, "details": None, "warnings": []}
+    if rec is not None:
+        block.extend("  " + line for line in explain_lines(rec, unit, lang))
+        doc["warnings"] = warning_texts(rec, lang)
+        block.extend("  ⚠ " + w for w in doc["warnings"])
+        doc["details"] = rec.units.get(unit)
+    return doc
+
+
 def explain_unit(info: RunInfo, unit: UnitResult, facts: Mapping[str, Any], lang: Lang = "zh",
-                 population: Sequence[UnitResult] = ()) -> dict[str, Any]:
+                 population: Sequence[UnitResult] = (),
+                 details: Mapping[str, MetricRecord] | None = None) -> dict[str, Any]:
     """A structured explanation plus its lines of text in ``lang``.
 
     ``population`` (the run's units) lets the quota step say how many places
-    the unit's scope had and who it tied with.
+    the unit's scope had and who it tied with; ``details`` (what the run's
+    plugin metrics recorded, ``Store.load_details``) adds each metric's
+    parameters, inputs and own lines.
     """
     model = RulesetModel.model_validate(json.loads(info.ruleset_json))
     lines: list[str] = []
@@ -149,23 +178,21 @@ def explain_unit(info: RunInfo, unit: UnitResult, facts: Mapping[str, Any], lang
     den = sum(r.weight for k, r in unit.indicators.items()
               if k in model.indicators and _counted(model.indicators[k], r))
     indicators = []
+    labels = {**{k: f.label for k, f in model.facts.items()}, **{k: i.label for k, i in model.indicators.items()}}
     for ind_id, ind in model.indicators.items():
         if ind_id not in unit.indicators:
             continue
         r = unit.indicators[ind_id]
         block = [text("explain.indicator", lang, label=ind.label, id=ind_id)]
         inputs: dict[str, Any] = {}
+        metric_doc: dict[str, Any] | None = None
         if ind.formula is not None:
             expr = compile_expression(ind.formula)
             inputs = {n: env.get(n) for n in sorted(expr.names)}
             block.append(text("explain.formula", lang, formula=ind.formula))
-            labels = {**{k: f.label for k, f in model.facts.items()},
-                      **{k: i.label for k, i in model.indicators.items()}}
-            block.append(text("explain.inputs", lang, inputs="，".join(
-                f"{labels.get(n, n)}({n}) = {_n(v) if not isinstance(v, str) else v}"
-                for n, v in inputs.items())))
+            block.append(text("explain.inputs", lang, inputs=_inputs_text(inputs, labels)))
         else:
-            block.append(text("explain.metric", lang, metric=ind.metric, params=json.dumps(ind.with_ or {}, ensure_ascii=False)))
+            metric_doc = _metric_block(ind, unit.unit, env, labels, (details or {}).get(ind_id), lang, block)
         block.append(text("explain.value", lang, value=_n(r.value)) if r.value is not None
                      else text("explain.missing", lang, mode=ind.on_missing))
         if ind.score is not None and r.score is not None:
@@ -179,7 +206,10 @@ def explain_unit(info: RunInfo, unit: UnitResult, facts: Mapping[str, Any], lang
         contribution = s * r.weight / den if counted and den else 0.0
         if ind.score is not None:
             block.append(text("explain.weight", lang, weight=_n(r.weight), contribution=_n(contribution)))
-        indicators.append({"id": ind_id, "label": ind.label, "formula": ind.formula, "inputs": inputs,
+        if metric_doc is not None:
+            inputs = metric_doc["inputs"]
+        indicators.append({"id": ind_id, "label": ind.label, "formula": ind.formula, "metric": metric_doc,
+                           "inputs": inputs,
                            "value": r.value, "score": r.score, "light": r.light, "weight": r.weight,
                            "counted": counted, "contribution": contribution})
         lines.append(block[0])
@@ -217,6 +247,15 @@ def explain_unit(info: RunInfo, unit: UnitResult, facts: Mapping[str, Any], lang
             "lines": lines}
 
 
+def explain_stored(store: Store, run: str, unit: str, lang: Lang = "zh") -> dict[str, Any]:
+    """:func:`explain_unit` for a stored run (id or unique prefix) and a unit id or name."""
+    info = store.get_run(run)
+    units = store.load_units(info.id)
+    u = find_unit(info, units, unit)
+    return explain_unit(info, u, store.load_facts(info.id, u.unit), lang, population=units,
+                        details=store.load_details(info.id, unit=u.unit))
+
+
 def find_unit(info: RunInfo, units: list[UnitResult], unit: str) -> UnitResult:
     """The unit by id (or by exact name); a clear error with a suggestion otherwise."""
     for u in units:
@@ -226,4 +265,4 @@ def find_unit(info: RunInfo, units: list[UnitResult], unit: str) -> UnitResult:
                            hint=did_you_mean(unit, [u.unit for u in units])))
 
 
-__all__ = ["explain_unit", "find_unit"]
+__all__ = ["explain_stored", "explain_unit", "find_unit"]

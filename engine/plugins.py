@@ -24,6 +24,7 @@ import numpy.typing as npt
 from pydantic import BaseModel
 
 from kaohe.engine.errors import Problem, RulesetError
+from kaohe.engine.i18n import Lang
 
 FloatArray = npt.NDArray[np.float64]
 P = TypeVar("P", bound=BaseModel)
@@ -62,6 +63,13 @@ class Metric(Generic[P]):
 
     ``inputs(params)`` lists the fact/indicator ids the metric reads, so the
     loader can check they exist and order indicators correctly.
+
+    Optional hooks: ``details(ctx, params, values)`` records what the
+    computation did (:class:`MetricDetails`, stored with the run, called right
+    after ``compute``); ``explain(unit_details, lang)`` turns one unit's stored
+    details into lines for ``kaohe explain``; ``tables(details, lang)`` gives
+    :class:`DetailTable` s for ``kaohe analyze``; ``warnings(params)`` gives
+    load-time :class:`ParamWarning` s for ``kaohe validate``.
     """
 
     name: str
@@ -71,6 +79,63 @@ class Metric(Generic[P]):
     description: str = ""
     description_zh: str = ""
     uses_history: bool = False
+    # optional hooks (see "Explaining what a metric did" in docs/plugins.md)
+    details: Callable[[MetricContext, P, FloatArray], MetricDetails] | None = None
+    explain: Callable[[UnitDetails, Lang], list[str]] | None = None
+    tables: Callable[[MetricDetails, Lang], list[DetailTable]] | None = None
+    warnings: Callable[[P], Sequence[ParamWarning]] | None = None
+
+
+@dataclass(frozen=True)
+class MetricDetails:
+    """What a metric recorded about one computation (its ``details`` hook); stored with the run.
+
+    ``summary`` holds population-wide figures, ``units`` figures per unit id;
+    both must be JSON-ready (str, int, float, bool, None, lists, dicts with
+    string keys).  ``warnings`` are shown by ``kaohe run``, ``explain`` and
+    ``analyze``; their codes are messages the plugin registered with
+    :func:`kaohe.engine.i18n.register`.
+    """
+
+    summary: Mapping[str, Any] = field(default_factory=dict)
+    units: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    warnings: Sequence[Problem] = ()
+
+
+@dataclass(frozen=True)
+class UnitDetails:
+    """What the ``explain`` hook receives for one unit, read back from the stored run."""
+
+    unit: str
+    summary: Mapping[str, Any]
+    data: Mapping[str, Any] | None
+    params: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class DetailTable:
+    """A table a metric adds to ``kaohe analyze`` (its ``tables`` hook), e.g. what its corrections did.
+
+    ``columns`` are ``(key, header)`` pairs; each row maps keys to JSON-ready values.
+    """
+
+    id: str
+    title: str
+    columns: Sequence[tuple[str, str]]
+    rows: Sequence[Mapping[str, Any]]
+
+
+@dataclass(frozen=True)
+class ParamWarning:
+    """Load-time advice about a metric's parameters (its ``warnings`` hook), shown by ``kaohe validate``.
+
+    ``key`` is the ``with:`` key it is about (located in the file); ``code`` a
+    message the plugin registered, formatted with ``params``.
+    """
+
+    key: str
+    code: str
+    params: Mapping[str, object] = field(default_factory=dict)
 
 
 class _Registry:

@@ -9,9 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
+
+if TYPE_CHECKING:
+    from kaohe.engine.details import MetricRecord
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -107,7 +111,10 @@ def _opt(x: float) -> float | None:
 
 @dataclass
 class Evaluation:
-    """The whole population's result; arrays align with ``units``."""
+    """The whole population's result; arrays align with ``units``.
+
+    ``metric_details`` maps each plugin-metric indicator to what its metric recorded.
+    """
 
     units: Sequence[str]
     names: Sequence[str]
@@ -127,6 +134,7 @@ class Evaluation:
     notes: dict[str, list[str]] = field(default_factory=dict)
     quota_notes: dict[str, str] = field(default_factory=dict)
     ties: list[Tie] = field(default_factory=list)
+    metric_details: dict[str, MetricRecord] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.units)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import overload
 
 from kaohe import __version__
+from kaohe.engine.details import warning_problems
 from kaohe.engine.errors import Problem
 from kaohe.engine.evaluate import Timings, evaluate
 from kaohe.engine.facts import FactTable, load_facts
@@ -127,6 +128,7 @@ def run(
     existing = store.find_run(ruleset.sha256, facts.sha256, period_text)
     warnings = [*ruleset.warnings, *facts.warnings]
     if existing is not None and not force:
+        warnings += warning_problems(store.load_details(existing.id, unit=""), ruleset.locate)
         return RunOutcome(existing, store.load_units(existing.id), True, ruleset, warnings=warnings)
     store.require_writable()
 
@@ -156,6 +158,7 @@ def run(
     )
     saved = store.save_run(info, evaluation, facts_by_unit(facts), force=force)
     timings.measure("store", t)
+    warnings += warning_problems(evaluation.metric_details, ruleset.locate)
     return RunOutcome(saved, list(evaluation.iter_units()), False, ruleset, evaluation, warnings)
 
 

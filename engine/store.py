@@ -16,7 +16,7 @@ import math
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, delete, insert, select
 from sqlalchemy.exc import SQLAlchemyError
@@ -32,6 +32,9 @@ from kaohe.engine.database import (
 from kaohe.engine.errors import Hint, Problem, RunError
 from kaohe.engine.i18n import register
 from kaohe.engine.results import Evaluation, Firing, IndicatorResult, UnitResult
+
+if TYPE_CHECKING:
+    from kaohe.engine.details import MetricRecord
 
 DEFAULT_DB = "sqlite:///kaohe.db"
 BATCH = 20_000
@@ -129,6 +132,21 @@ class AlertRow(SQLModel, table=True):
     unit: str
     kind: str  # "alert" | "note"
     text: str
+
+
+class MetricDetailRow(SQLModel, table=True):
+    """What a plugin metric recorded for one indicator of a run (``engine.details``).
+
+    ``unit`` is empty for the record's head (metric, parameters, inputs,
+    population-wide figures, warnings), else the unit the figures are about.
+    """
+
+    __tablename__ = "metric_details"
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: str = Field(index=True, foreign_key="runs.id")
+    indicator: str
+    unit: str = ""
+    data_json: str = "{}"
 
 
 @dataclass
@@ -256,6 +274,27 @@ class Store:
                 UnitRow.run_id == run_id, UnitRow.unit == unit)).first()
         return json.loads(row[0]) if row else {}
 
+    def load_details(self, run_id: str, unit: str | None = None) -> dict[str, MetricRecord]:
+        """What each plugin metric of a run recorded, by indicator.
+
+        With ``unit`` only that unit's figures are read (``""``: none, only the heads).
+        """
+        from kaohe.engine.details import MetricRecord
+
+        query = select(MetricDetailRow).where(MetricDetailRow.run_id == run_id)
+        if unit is not None:
+            query = query.where(MetricDetailRow.unit.in_(["", unit]))  # type: ignore[attr-defined]
+        heads: dict[str, dict[str, Any]] = {}
+        units: dict[str, dict[str, Any]] = {}
+        with Session(self.engine) as s:
+            for r in s.execute(query.order_by(MetricDetailRow.id)).all():
+                row = r[0]
+                if row.unit:
+                    units.setdefault(row.indicator, {})[row.unit] = json.loads(row.data_json)
+                else:
+                    heads[row.indicator] = json.loads(row.data_json)
+        return {ind: MetricRecord.from_head(ind, head, units.get(ind, {})) for ind, head in heads.items()}
+
     def _latest_run(self, ruleset_id: str, period: str) -> RunInfo | None:
         """The newest stored run of ``ruleset_id`` for ``period``."""
         query = (select(RunRow).where(RunRow.ruleset_id == ruleset_id, RunRow.period == period)
@@ -364,7 +403,7 @@ class Store:
                 if existing is not None:
                     if not force:
                         return _info(RunRow(**existing._mapping))
-                    for table in (AlertRow, FiringRow, IndicatorRow, UnitRow):
+                    for table in (MetricDetailRow, AlertRow, FiringRow, IndicatorRow, UnitRow):
                         conn.execute(delete(table).where(table.run_id == info.id))  # type: ignore[arg-type]
                     conn.execute(delete(RunRow).where(RunRow.id == info.id))  # type: ignore[arg-type]
                 conn.execute(insert(RunRow), [_run_row(info)])
@@ -372,6 +411,7 @@ class Store:
                 _bulk(conn, IndicatorRow, _indicator_rows(info.id, evaluation))
                 _bulk(conn, FiringRow, _firing_rows(info.id, evaluation))
                 _bulk(conn, AlertRow, _alert_rows(info.id, evaluation))
+                _bulk(conn, MetricDetailRow, _detail_rows(info.id, evaluation))
             return info
 
         try:
@@ -476,3 +516,12 @@ def _alert_rows(run_id: str, ev: Evaluation) -> Iterable[dict[str, Any]]:
         for unit in ev.units:
             for text in source.get(unit, []):
                 yield {"run_id": run_id, "unit": unit, "kind": kind, "text": text}
+
+
+def _detail_rows(run_id: str, ev: Evaluation) -> Iterable[dict[str, Any]]:
+    for indicator, rec in ev.metric_details.items():
+        yield {"run_id": run_id, "indicator": indicator, "unit": "",
+               "data_json": json.dumps(rec.head(), ensure_ascii=False, sort_keys=True)}
+        for unit in sorted(rec.units):
+            yield {"run_id": run_id, "indicator": indicator, "unit": unit,
+                   "data_json": json.dumps(rec.units[unit], ensure_ascii=False, sort_keys=True)}

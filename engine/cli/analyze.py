@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -21,12 +21,9 @@ register(
                              "⚠ indicator `{indicator}` does not differentiate units ({reason}): {detail}"),
         "cli.analyze.effect.negligible": ("可忽略", "negligible"), "cli.analyze.effect.small": ("弱", "small"),
         "cli.analyze.effect.medium": ("中", "medium"), "cli.analyze.effect.large": ("强", "large"),
-        "cli.analyze.rating.title": ("评议校正：校正使每个被评对象的得分移动了多少（按移动幅度排序）",
-                                     "rating corrections: how far correction moved each ratee (largest first)"),
-        "cli.analyze.rating.indicator": ("指标", "indicator"), "cli.analyze.rating.unit": ("被评对象", "ratee"),
-        "cli.analyze.rating.ratings": ("评价数", "ratings"), "cli.analyze.rating.raw": ("原始均分", "raw"),
-        "cli.analyze.rating.standardised": ("标准化后", "standardised"),
-        "cli.analyze.rating.final": ("最终", "final"), "cli.analyze.rating.shift": ("移动", "shift"),
+        "cli.analyze.metric_title": ("{title}（指标 {indicator}，运行 {run}）", "{title} (indicator {indicator}, run {run})"),
+        "cli.analyze.metric_warning": ("⚠ 指标 `{indicator}`（运行 {run}）：{warning}",
+                                       "⚠ indicator `{indicator}` (run {run}): {warning}"),
     }
 )
 
@@ -43,12 +40,12 @@ def analyze(
     lang: LangOpt = "zh",
 ) -> None:
     """Which indicators move together (Pearson/Spearman r, p, effect size), and which never differentiate units."""
-    from kaohe.engine.analyze import analyze_runs, rating_corrections
+    from kaohe.engine.analyze import analyze_runs, metric_tables
     from kaohe.engine.errors import Problem, RunError
 
     lg = lang_of(lang)
     with reported(lg, as_json):
-        corrections = rating_corrections(runs, db=db)
+        metrics = metric_tables(runs, db=db, lang=lg)
         try:
             result = analyze_runs(runs, db=db, target=target)
         except KeyError:
@@ -59,7 +56,7 @@ def analyze(
             raise RunError(Problem("cli.analyze.unknown_target",
                                    {"target": target, "known": ", ".join(known)})) from None
     if as_json:
-        print_json({**result.as_json(), "rating_corrections": corrections})
+        print_json({**result.as_json(), "metrics": metrics})
         return
     from rich.table import Table
 
@@ -74,25 +71,29 @@ def analyze(
         out.print(text("cli.analyze.none", lg), markup=False)
     for f in result.flags:
         err.print(text("cli.analyze.flag", lg, indicator=f.indicator, reason=f.code, detail=f.detail), markup=False)
-    if corrections:
-        _print_corrections(corrections, lg)
+    _print_metrics(metrics, lg)
 
 
-def _num(x: object) -> str:
-    return "—" if x is None else f"{float(x):.2f}"  # type: ignore[arg-type]
+def _cell(x: object) -> str:
+    if x is None:
+        return "—"
+    return f"{x:.4g}" if isinstance(x, float) else str(x)
 
 
-def _print_corrections(rows: list[dict[str, object]], lg: Lang) -> None:
-    """How far the rating corrections moved each ratee (largest moves first)."""
+def _print_metrics(metrics: list[dict[str, Any]], lg: Lang) -> None:
+    """Each plugin metric's own tables (e.g. rating: raw → corrected per ratee), then its warnings."""
     from rich.table import Table
 
-    table = Table(*(text(f"cli.analyze.rating.{c}", lg) for c in
-                    ("indicator", "unit", "ratings", "raw", "standardised", "final", "shift")),
-                  title=text("cli.analyze.rating.title", lg))
-    for r in sorted(rows, key=lambda r: (-abs(float(r["shift"] or 0)), str(r["unit"]))):  # type: ignore[arg-type]
-        table.add_row(str(r["indicator"]), str(r["unit"]), str(r["ratings"]), _num(r["raw"]),
-                      _num(r["standardised"]), _num(r["final"]), _num(r["shift"]))
-    out.print(table)
+    for m in metrics:
+        for t in m["tables"]:
+            table = Table(*(c["header"] for c in t["columns"]), title=text(
+                "cli.analyze.metric_title", lg, title=t["title"], indicator=m["indicator"], run=m["run"]))
+            for row in t["rows"]:
+                table.add_row(*(_cell(row.get(c["key"])) for c in t["columns"]))
+            out.print(table)
+        for w in m["warnings"]:
+            err.print(text("cli.analyze.metric_warning", lg, indicator=m["indicator"], run=m["run"], warning=w),
+                      markup=False)
 
 
 COMMANDS = {"analyze": analyze}

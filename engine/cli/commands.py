@@ -161,16 +161,12 @@ def explain(
     lang: LangOpt = "zh",
 ) -> None:
     """Explain every number one unit received in a stored run."""
-    from kaohe.engine.explain import explain_unit, find_unit
+    from kaohe.engine.explain import explain_stored
     from kaohe.engine.store import Store
 
     lg = lang_of(lang)
     with reported(lg, as_json):
-        store = Store(db)
-        info = store.get_run(run_id)
-        units = store.load_units(info.id)
-        u = find_unit(info, units, unit)
-        doc = explain_unit(info, u, store.load_facts(info.id, u.unit), lg, population=units)
+        doc = explain_stored(Store(db), run_id, unit, lg)
         if as_json:
             print_json({k: v for k, v in doc.items() if k != "lines"})
         else:

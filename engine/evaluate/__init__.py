@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from kaohe.engine.details import MetricRecord
 from kaohe.engine.evaluate.effects import combine
 from kaohe.engine.evaluate.indicators import compute_indicators, fact_environment
 from kaohe.engine.evaluate.lights import light_codes
@@ -70,7 +71,8 @@ def evaluate(
     categories = np.asarray(facts.categories, dtype=object)
 
     env = fact_environment(facts)
-    values = compute_indicators(ruleset, facts, env, history)
+    records: dict[str, MetricRecord] = {}
+    values = compute_indicators(ruleset, facts, env, history, records)
     t = timings.measure("indicators", t)
 
     weights = weight_columns(ruleset.weights, categories, model.indicators)
@@ -130,6 +132,7 @@ def evaluate(
         notes=effects.notes,
         quota_notes={facts.units[i]: g for i, g in demoted.items()},
         ties=ties,
+        metric_details=records,
     )
 
 

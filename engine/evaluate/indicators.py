@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from kaohe.engine.details import MetricRecord, record
 from kaohe.engine.errors import FactsError, Problem, RunError
 from kaohe.engine.evaluate.numbers import round_to
 from kaohe.engine.facts import FactTable
@@ -46,17 +47,19 @@ def compute_indicators(
     facts: FactTable,
     env: dict[str, np.ndarray],
     history: Mapping[str, Mapping[str, Mapping[str, float]]] | None = None,
+    records: dict[str, MetricRecord] | None = None,
 ) -> dict[str, FloatArray]:
     """Values of every indicator, in dependency order, rounded to the ruleset's precision.
 
-    Computed indicators are added to ``env`` so later formulas can read them.
+    Computed indicators are added to ``env`` so later formulas can read them;
+    what each plugin metric did is added to ``records`` when given.
     """
     precision = ruleset.model.precision
     values: dict[str, FloatArray] = {}
     for ind_id in ruleset.order:
         indicator = ruleset.model.indicators[ind_id]
         if indicator.metric is not None:
-            raw = _compute_metric(ruleset, facts, env, ind_id, indicator.metric, history)
+            raw = _compute_metric(ruleset, facts, env, ind_id, indicator.metric, history, records)
         else:
             raw = _as_numbers(ruleset.formulas[ind_id].evaluate(env), len(facts))
         col = round_to(raw, precision)
@@ -84,6 +87,7 @@ def _compute_metric(
     ind_id: str,
     metric_name: str,
     history: Mapping[str, Mapping[str, Mapping[str, float]]] | None,
+    records: dict[str, MetricRecord] | None = None,
 ) -> FloatArray:
     metric = registry.get(metric_name)
     if metric is None:
@@ -98,8 +102,10 @@ def _compute_metric(
         history=history or {},
     )
     try:
-        result = metric.compute(ctx, ruleset.metric_params[ind_id])
-        return as_float_array(result, len(facts), metric_name)
+        result = as_float_array(metric.compute(ctx, ruleset.metric_params[ind_id]), len(facts), metric_name)
+        if records is not None:
+            records[ind_id] = record(metric, ruleset.metric_params[ind_id], ctx, result, ind_id)
+        return result
     except Exception as e:  # a plugin's own bug must fail the run cleanly, naming it
         raise RunError(
             Problem(

@@ -56,6 +56,7 @@ class IndicatorPlan:
     formulas: dict[str, Expression] = field(default_factory=dict)
     lights: dict[str, tuple[Expression | None, Expression | None]] = field(default_factory=dict)
     metric_params: dict[str, BaseModel] = field(default_factory=dict)
+    warnings: list[Problem] = field(default_factory=list)
 
 
 def expr_location(smap: SourceMap, path: tuple[str | int, ...], offset: int) -> Location:
@@ -217,6 +218,13 @@ def _metric(model: RulesetModel, iid: str, smap: SourceMap, problems: list[Probl
                                 smap.locate((*path, "with"))))
         return set()
     plan.metric_params[iid] = params
+    if metric.warnings is not None:
+        try:
+            plan.warnings += [Problem(w.code, dict(w.params), smap.locate((*path, "with", w.key)),
+                                      severity="warning") for w in metric.warnings(params)]
+        except Exception as e:  # a plugin's own bug: an error naming it, not a traceback
+            problems.append(Problem("check.plugin_params", {"metric": ind.metric, "detail": str(e)},
+                                    smap.locate((*path, "with"))))
     known = set(model.facts) | set(model.indicators)
     inputs = set(metric.inputs(params))
     for name in sorted(inputs - known):

@@ -37,7 +37,7 @@ def load_ruleset(path: str | Path, *, strict: bool = False) -> Ruleset:
     checks.check_facts(model, smap, problems)
     plan = plan_indicators(model, smap, problems)
     weights = checks.resolve_weights(model, smap, problems)
-    lint = checks.unweighted_indicators(model, weights, smap)
+    lint = [*plan.warnings, *checks.unweighted_indicators(model, weights, smap)]
     warnings.extend(lint)
     problems.extend(w for w in lint if strict)
     checks.check_grades(model, smap, problems)
