@@ -235,7 +235,8 @@ RATING_HEADER = ["period", "rater", "rater_role", "ratee", "score"]
 LEADERS = ("l01", "l02", "l03")             # 分管领导, each over six 科室 (by PZHEN_UNITS order)
 RESIDENTS = tuple(f"r{i:02d}" for i in range(1, 7))  # 服务对象
 RATER_BIAS = {"l01": 8.0, "s002": 8.0, "l03": -10.0}  # two lenient raters, one harsh one
-SENIORITY_EFFECT = 0.6                     # 人缘竞赛: points per year of service
+EXPERIENCE_EFFECT = 0.2                    # real performance: points per year of service, seen by everyone
+POPULARITY_EFFECT = 0.6                    # 人缘竞赛: what 同级 add on top, per year of service
 
 
 def add_seniority(staff: dict[str, list[Row]], rng: random.Random) -> None:
@@ -251,10 +252,11 @@ def add_seniority(staff: dict[str, list[Row]], rng: random.Random) -> None:
 
 def review_row(rng: random.Random, period: str, rater: str, role: str, ratee: Row, bias: float,
                mean_years: float) -> Row:
-    """One rating: true performance (from 服务对象评价) + seniority + the rater's bias + noise."""
+    """One rating: true performance (from 服务对象评价 and experience) + the rater's bias + noise (+ popularity)."""
     quality = (float(str(ratee["服务对象评价"])) - 74) / 22  # about 0.6 .. 1.0
-    s = (60 + 30 * quality + SENIORITY_EFFECT * (int(str(ratee["工作年限"])) - mean_years)
-         + bias + RATER_BIAS.get(rater, 0.0) + rng.gauss(0, 3))
+    years = int(str(ratee["工作年限"])) - mean_years
+    effect = EXPERIENCE_EFFECT + (POPULARITY_EFFECT if role == "同级" else 0.0)
+    s = 60 + 30 * quality + effect * years + bias + RATER_BIAS.get(rater, 0.0) + rng.gauss(0, 3)
     return {"period": period, "rater": rater, "rater_role": role, "ratee": ratee["unit"],
             "score": round(min(100.0, max(40.0, s)))}
 
@@ -262,9 +264,10 @@ def review_row(rng: random.Random, period: str, rater: str, role: str, ratee: Ro
 def pzhen_reviews(staff: dict[str, list[Row]], rng: random.Random) -> list[Row]:
     """Ratings of the staff, both half-years in one file.
 
-    True performance follows the 服务对象评价 column; every rater adds a small
-    personal bias (the three in RATER_BIAS a large one), and everyone rates
-    long-serving colleagues higher (SENIORITY_EFFECT).  Roles: 上级 (科长 rates
+    True performance follows the 服务对象评价 column and rises a little with
+    experience (EXPERIENCE_EFFECT, seen by every rater); every rater adds a
+    small personal bias (the three in RATER_BIAS a large one), and peers (同级)
+    rate long-serving colleagues higher still (POPULARITY_EFFECT, 人缘竞赛).  Roles: 上级 (科长 rates
     the 科员 of the 科室; 分管领导 rates 科长 and the 科员 of 科室 without one),
     同级 (科长 rate all other 科长; 科员 rate the 科员 under the same 分管领导),
     下级 (科员 rate their 科长), 服务对象 (each resident rates eight people).

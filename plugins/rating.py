@@ -1,11 +1,13 @@
 """``metric: rating`` — multi-rater reviews (360° / 群众评议) from a ratings file.
 
-``with: {file: ratings.csv, roles: {上级: 0.4, 同级: 0.3, 下级: 0.1, 服务对象: 0.2},
-standardise: true, adjust: [seniority]}``.  The file has one row per rating:
-``period, rater, rater_role, ratee, score`` (Chinese headers 期间, 评价人,
-评价人角色, 被评价人, 分数 also work; ``period`` is optional).  Rows of the
-run's period are used; ``ratee`` is a unit id.  See plugins/rating_core.py for
-the standardisation, role weighting and adjustment.
+``with: {file: ratings.csv, roles: {上级: 0.4, 同级: 0.4, 服务对象: 0.2},
+method: rater_effects, popularity: {covariates: [seniority], roles: [同级]}}``.
+The file has one row per rating: ``period, rater, rater_role, ratee, score``
+(Chinese headers 期间, 评价人, 评价人角色, 被评价人, 分数 also work; ``period``
+is optional).  Rows of the run's period are used; ``ratee`` is a unit id.
+See plugins/rating_core.py for the model (rater correction, role weights,
+popularity, adjustment) and plugins/rating_explain.py for what is recorded
+and shown by ``kaohe explain`` / ``kaohe analyze``.
 
 **Where the file is.**  A metric does not see the ruleset's path, so ``file``
 is resolved when the ruleset *loads*: an absolute path as is; a relative path
@@ -13,8 +15,6 @@ against the folder given in the validation context (``base_dir``) when the
 engine passes one, otherwise against the current working directory.  The file
 must exist then (a load error names the plugin otherwise), and the resolved
 absolute path is what the run reads.
-
-:func:`corrections` reports how much the corrections moved each ratee.
 """
 
 from __future__ import annotations
@@ -28,17 +28,29 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from kaohe.engine.i18n import register
 from kaohe.engine.period import parse_period
-from kaohe.engine.plugins import FloatArray, Metric, MetricContext
-from kaohe.plugins.rating_core import RatingResult, rate
+from kaohe.engine.plugins import FloatArray, Metric, MetricContext, MetricDetails, ParamWarning
+from kaohe.plugins.rating_core import Popularity, RatingResult, rate
+from kaohe.plugins.rating_explain import describe, explain, tables
 
 COLUMNS = ("period", "rater", "rater_role", "ratee", "score")
 ALIASES = {
     "期间": "period", "考核期间": "period", "评价人": "rater", "评价人角色": "rater_role",
     "角色": "rater_role", "被评价人": "ratee", "被评价单位": "ratee", "分数": "score", "评分": "score",
 }
+
+
+class PopularityParams(BaseModel):
+    """``popularity:`` — remove the extra slope some roles' ratings have on a covariate (人缘竞赛)."""
+
+    model_config = ConfigDict(extra="forbid")
+    covariates: list[str] = Field(min_length=1, description="facts such as seniority whose popularity "
+                                  "bonus is removed, e.g. [seniority]")
+    roles: list[str] = Field(min_length=1, description="rater roles whose ratings carry the bonus, "
+                             "e.g. [同级]; compared with the other roles")
 
 
 class RatingParams(BaseModel):
@@ -50,11 +62,38 @@ class RatingParams(BaseModel):
     roles: dict[str, float] | None = Field(
         default=None, description="weight of each rater_role, e.g. {上级: 0.4, 同级: 0.3}; "
         "renormalised over the roles present; omit for equal weights")
-    standardise: bool = Field(default=True, description="per-rater z-scores, to correct lenient and harsh raters")
+    method: Literal["mean", "standardise", "rater_effects"] = Field(
+        default="rater_effects", description="rater correction: rater_effects (each rater's leniency "
+        "estimated against the others who rated the same people), standardise (per-rater z-scores) "
+        "or mean (none)")
+    standardise: bool | None = Field(default=None, description="older spelling: true = method: standardise, "
+                                     "false = method: mean")
     scale: Literal["original", "z"] = Field(
-        default="original", description="original: standardised scores put back on the file's scale; z: z-scores")
-    adjust: list[str] = Field(default_factory=list,
-                              description="facts/indicators (e.g. seniority) whose linear effect is removed")
+        default="original", description="method: standardise only — original: z-scores put back on the "
+        "file's scale; z: z-scores")
+    popularity: PopularityParams | None = Field(
+        default=None, description="remove only the extra slope these roles' ratings have on covariates "
+        "compared with the other roles, e.g. {covariates: [seniority], roles: [同级]}")
+    adjust: list[str] = Field(default_factory=list, description="facts whose whole linear effect is removed "
+                              "from the combined score (also removes real performance; prefer popularity)")
+
+    @model_validator(mode="after")
+    def _method(self) -> RatingParams:
+        if self.standardise is not None:
+            implied: Literal["standardise", "mean"] = "standardise" if self.standardise else "mean"
+            if "method" in self.model_fields_set and self.method != implied:
+                raise ValueError(f"standardise: {str(self.standardise).lower()} contradicts method: {self.method}; "
+                                 "keep only method")
+            self.method = implied
+        if self.scale == "z" and self.method != "standardise":
+            raise ValueError("scale: z needs method: standardise")
+        if self.popularity is not None and self.roles is not None:
+            unknown = [r for r in self.popularity.roles if r not in self.roles]
+            if unknown:
+                raise ValueError(f"popularity role(s) {', '.join(unknown)} not in roles: {', '.join(self.roles)}")
+            if not set(self.roles) - set(self.popularity.roles):
+                raise ValueError("popularity needs at least one other role in roles to compare with")
+        return self
 
     @field_validator("roles")
     @classmethod
@@ -138,9 +177,13 @@ def evaluate(ctx: MetricContext, params: RatingParams) -> RatingResult:
     take = np.flatnonzero(np.fromiter((not p or not period or p == period for p in rows.period),
                                       dtype=bool, count=len(rows.period)))
     cov = (np.column_stack([ctx.column(c) for c in params.adjust]) if params.adjust else None)
+    pop = params.popularity
+    popularity = (Popularity(np.column_stack([ctx.column(c) for c in pop.covariates]), pop.covariates, pop.roles)
+                  if pop is not None else None)
     return rate([rows.rater[i] for i in take], [rows.role[i] for i in take], [rows.ratee[i] for i in take],
-                rows.score[take], list(ctx.units), params.roles, standardise=params.standardise,
-                rescale=params.scale == "original", covariates=cov, covariate_names=params.adjust)
+                rows.score[take], list(ctx.units), params.roles, method=params.method,
+                rescale=params.scale == "original", popularity=popularity, covariates=cov,
+                covariate_names=params.adjust)
 
 
 def compute(ctx: MetricContext, params: RatingParams) -> FloatArray:
@@ -148,29 +191,51 @@ def compute(ctx: MetricContext, params: RatingParams) -> FloatArray:
     return evaluate(ctx, params).final
 
 
-def corrections(ctx: MetricContext, params: RatingParams) -> list[dict[str, object]]:
-    """Per rated unit: raw score, after standardisation, final, and how far correction moved it.
+def details(ctx: MetricContext, params: RatingParams, _values: FloatArray) -> MetricDetails:
+    """What the corrections did, stored with the run (see :mod:`kaohe.plugins.rating_explain`)."""
+    pop = params.popularity
+    covariates = {c: ctx.column(c) for c in pop.covariates} if pop is not None else {}
+    return describe(evaluate(ctx, params), covariates, pop.roles if pop is not None else [], params.roles)
 
-    For reports and ``kaohe analyze``: ``shift = final - raw`` (positive = the
-    corrections raised the unit).  Units nobody rated are left out.
-    """
-    r = evaluate(ctx, params)
 
-    def f(x: float) -> float | None:
-        return None if np.isnan(x) else float(x)
+def param_warnings(params: RatingParams) -> list[ParamWarning]:
+    """``adjust:`` removes real performance too; ``standardise:`` is the older spelling of ``method:``."""
+    out = []
+    if params.adjust:
+        out.append(ParamWarning("adjust", "rating.adjust_removes_performance", {"covariates": ", ".join(params.adjust)}))
+    if params.standardise is not None:
+        out.append(ParamWarning("standardise", "rating.standardise_renamed", {"method": params.method}))
+    return out
 
-    return [
-        {"unit": u, "ratings": int(r.n_ratings[i]), "raw": f(r.raw[i]), "standardised": f(r.standardised[i]),
-         "final": f(r.final[i]), "shift": f(r.shift[i])}
-        for i, u in enumerate(r.ratees) if r.n_ratings[i] > 0
-    ]
 
+def _inputs(params: RatingParams) -> list[str]:
+    pop = params.popularity.covariates if params.popularity is not None else []
+    return list(dict.fromkeys([*params.adjust, *pop]))
+
+
+register(
+    {
+        "rating.adjust_removes_performance": (
+            "adjust: [{covariates}] 剔除综合分对 {covariates} 的全部斜率，其中也有真实业绩（如资历深的人确实干得更好）；"
+            "只想去掉某些角色的“人缘分”，请用 popularity: {{covariates: [{covariates}], roles: [同级]}}",
+            "adjust: [{covariates}] removes the whole slope of the score on {covariates}, including real "
+            "performance (experienced staff may really do better); to remove only the popularity bonus some "
+            "roles give, use popularity: {{covariates: [{covariates}], roles: [同级]}}"),
+        "rating.standardise_renamed": ("standardise: 是旧写法，请改为 method: {method}",
+                                       "standardise: is the older spelling; write method: {method}"),
+    }
+)
 
 METRIC = Metric(
     name="rating",
     params=RatingParams,
     compute=compute,
-    inputs=lambda p: list(p.adjust),
-    description="Multi-rater review score: per-rater standardisation, role weights, optional covariate adjustment",
-    description_zh="多维评议（360°/群众评议）得分：评价人标准化、角色加权，可剔除资历等因素影响",
+    inputs=_inputs,
+    description="Multi-rater review score: rater effects (leniency) by least squares, role weights, "
+                "popularity correction",
+    description_zh="多维评议（360°/民主测评）得分：最小二乘估计评价人宽严并校正、角色加权、人缘校正",
+    details=details,
+    explain=explain,
+    tables=tables,
+    warnings=param_warnings,
 )

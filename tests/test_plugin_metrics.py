@@ -1,4 +1,7 @@
-"""Built-in metrics trend, cluster, rating, per_capita, workload — against published or hand-computed values."""
+"""Built-in metrics trend, cluster, per_capita, workload — against published or hand-computed values.
+
+The rating metric has its own modules: tests/test_rating_model.py and tests/test_rating_example.py.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +14,6 @@ from kaohe.engine.plugins import MetricContext, registry
 from kaohe.plugins.cluster import ClusterParams
 from kaohe.plugins.cluster import compute as cluster_compute
 from kaohe.plugins.cluster_core import best_k, kmeans, silhouette_samples
-from kaohe.plugins.rating_core import rate
 from kaohe.plugins.trend import TrendParams
 from kaohe.plugins.trend import compute as trend_compute
 from kaohe.plugins.trend_core import ols_slope, ols_slopes, theil_sen_slope
@@ -142,52 +144,6 @@ def test_cluster_metric_standardises_numbers_labels_and_skips_missing():
     assert set(fixed[:-1]) == {1.0, 2.0}
 
 
-# --- rating --------------------------------------------------------------------------------
-# Hand-computed example. Rater A (上级) gives u1..u3 90/80/70; rater B (同级, lenient) 100/96/92;
-# rater C (同级, harsh) 60/70/50. Per-rater z-scores (population sd): A and B give
-# +z, 0, -z with z = sqrt(3/2); C gives 0, +z, -z. With weights 上级 0.6, 同级 0.4:
-#   u1 = 0.6 z + 0.4 (z + 0)/2 = 0.8 z;  u2 = 0.6·0 + 0.4 (0 + z)/2 = 0.2 z;  u3 = -z.
-# Raw role-weighted means: u1 = 0.6·90 + 0.4·(100+60)/2 = 86; u2 = 48 + 33.2 = 81.2; u3 = 42 + 28.4 = 70.4.
-RATERS = ["A"] * 3 + ["B"] * 3 + ["C"] * 3
-ROLES = ["上级"] * 3 + ["同级"] * 6
-RATEES = ["u1", "u2", "u3"] * 3
-SCORES = [90, 80, 70, 100, 96, 92, 60, 70, 50]
-WEIGHTS = {"上级": 0.6, "同级": 0.4}
-Z = math.sqrt(1.5)
-
-
-def test_rating_standardises_per_rater_and_weights_roles():
-    r = rate(RATERS, ROLES, RATEES, SCORES, ["u1", "u2", "u3", "u4"], WEIGHTS, rescale=False)
-    assert r.raw[:3] == pytest.approx([86, 81.2, 70.4])
-    assert r.final[:3] == pytest.approx([0.8 * Z, 0.2 * Z, -Z])
-    assert math.isnan(r.final[3]) and list(r.n_ratings) == [3, 3, 3, 0]
-    back = rate(RATERS, ROLES, RATEES, SCORES, ["u1", "u2", "u3"], WEIGHTS)
-    mean, sd = np.mean(SCORES), np.std(SCORES)
-    assert back.final == pytest.approx([mean + sd * 0.8 * Z, mean + sd * 0.2 * Z, mean - sd * Z])
-
-
-def test_rating_drops_raters_without_spread_and_renormalises_missing_roles():
-    r = rate(["A", "A", "D", "D"], ["上级", "上级", "同级", "同级"], ["u1", "u2", "u1", "u2"],
-             [90, 70, 80, 80], ["u1", "u2"], WEIGHTS, rescale=False)
-    assert r.dropped_raters == ("D",)
-    assert r.final == pytest.approx([1.0, -1.0])  # only 上级 counts once D is dropped
-
-
-def test_rating_adjustment_removes_a_seniority_effect():
-    # hand: y = 80, 85, 90, 95 rises exactly 5 per year of seniority 1..4, so removing the
-    # fitted effect around the mean seniority 2.5 leaves 87.5 for everyone.
-    r = rate(["A"] * 4, ["上级"] * 4, ["u1", "u2", "u3", "u4"], [80, 85, 90, 95], ["u1", "u2", "u3", "u4"],
-             standardise=False, covariates=[[1], [2], [3], [4]], covariate_names=["seniority"])
-    assert r.final == pytest.approx([87.5] * 4)
-    assert r.coefficients == {"seniority": pytest.approx(5.0)}
-    assert r.shift == pytest.approx([7.5, 2.5, -2.5, -7.5])
-
-
-def test_rating_rejects_a_role_without_weight():
-    with pytest.raises(ValueError, match="'下级'"):
-        rate(["A"], ["下级"], ["u1"], [80], ["u1"], WEIGHTS)
-
-
 # --- per_capita / workload -----------------------------------------------------------------
 def test_per_capita_and_workload_by_hand():
     c = ctx(["a", "b", "c", "d", "e"],
@@ -207,14 +163,3 @@ def test_every_new_metric_is_registered_through_its_entry_point():
         metric = registry.get(name)
         assert metric is not None and metric.name == name
     assert registry.get("trend").uses_history
-
-
-def test_rating_adjustment_with_too_few_rated_units_leaves_scores_unadjusted():
-    from kaohe.plugins.rating_core import rate
-
-    # two ratees rated by one rater; one covariate needs 3 rated units to estimate
-    result = rate(["r1", "r1"], ["上级", "上级"], ["a", "b"], [80.0, 90.0], ["a", "b", "c"],
-                  standardise=False, covariates=[[1.0], [5.0], [3.0]], covariate_names=["seniority"])
-    assert result.final[0] == 80.0 and result.final[1] == 90.0 and np.isnan(result.final[2])
-    nobody = rate([], [], [], [], ["x"], standardise=False, covariates=[[1.0]], covariate_names=["seniority"])
-    assert np.isnan(nobody.final[0])

@@ -64,7 +64,7 @@ def test_rating_from_a_ratings_file_relative_to_the_working_folder(project, tmp_
   review:
     label: 民主测评
     metric: rating
-    with: {file: ratings.csv, roles: {上级: 0.6, 同级: 0.4}, scale: z}
+    with: {file: ratings.csv, roles: {上级: 0.6, 同级: 0.4}, method: standardise, scale: z}
 """
     root = project({"r.yaml": with_indicator(block), "q.csv": Q1, "ratings.csv": RATINGS})
     monkeypatch.chdir(root)

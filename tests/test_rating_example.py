@@ -1,19 +1,20 @@
-"""The 民主测评 example (rulesets/pzhen/staff-review.yaml on examples/pzhen/ratings.csv) and `kaohe analyze`.
+"""The 民主测评 example (rulesets/pzhen/staff-review.yaml on examples/pzhen/ratings.csv), `analyze` and `explain`.
 
 The ratings are generated (examples/generate.py) with two lenient raters
-(l01, s002: +8 on everything), one harsh rater (l03: −10) and a seniority
-effect (the "人缘竞赛").  These tests check that the stored runs, the
-`kaohe analyze --json` corrections and the ruleset's `units:` case agree with
-an independent numpy computation written here from the documented method, and
-that the corrections go the right way.
+(l01, s002: +8 on everything), one harsh rater (l03: −10), a real experience
+effect every rater sees (0.2 a year) and a popularity bonus only peers give
+(同级: 0.6 more a year, the 人缘竞赛).  These tests check the stored runs, the
+`kaohe analyze --json` tables, `kaohe explain --json` and the ruleset's
+`units:` case against an independent dense numpy computation written here
+from the documented model, and that the corrections recover what was planted.
 """
 
 from __future__ import annotations
 
 import csv
-from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -28,8 +29,7 @@ EXAMPLES = ROOT / "examples" / "pzhen"
 RATINGS = EXAMPLES / "ratings.csv"
 PERIODS = ("2025H1", "2025H2")
 ROLES = {"上级": 0.4, "同级": 0.3, "下级": 0.1, "服务对象": 0.2}
-LENIENT = ("l01", "s002")
-HARSH = ("l03",)
+PLANTED = {"l01": 8.0, "s002": 8.0, "l03": -10.0}
 
 
 def read(path: Path) -> list[dict[str, str]]:
@@ -41,103 +41,151 @@ def seniority(period: str) -> dict[str, int]:
     return {r["unit"]: int(r["工作年限"]) for r in read(EXAMPLES / f"{period}.csv")}
 
 
-def independent(units: Sequence[str], years: dict[str, int], period: str | None
-                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """raw, standardised, final per unit, straight from the method in docs/plugins.md (loops, not the plugin)."""
+def weighted(means: dict[str, float]) -> float:
+    return sum(ROLES[r] * m for r, m in means.items()) / sum(ROLES[r] for r in means)
+
+
+def independent(units: Sequence[str], years: dict[str, int], period: str | None) -> dict[str, Any]:
+    """The model of docs/plugins.md with dense least squares and loops (not the plugin's code)."""
     rows = [r for r in read(RATINGS) if period is None or r["period"] == period]
     s = np.array([float(r["score"]) for r in rows])
-    z = np.empty_like(s)
-    for rater in {r["rater"] for r in rows}:
-        mine = np.array([r["rater"] == rater for r in rows])
-        assert mine.sum() >= 2 and s[mine].std() > 0  # nobody is dropped
-        z[mine] = (s[mine] - s[mine].mean()) / s[mine].std()
-    on_scale = s.mean() + s.std() * z
+    raters = sorted({r["rater"] for r in rows})
+    ratees = sorted({r["ratee"] for r in rows})
+    assert all(sum(r["rater"] == x for r in rows) >= 2 for x in raters)  # nobody is left out of the fit
+    x = np.zeros((len(rows), len(ratees) + len(raters)))
+    for k, r in enumerate(rows):
+        x[k, ratees.index(r["ratee"])] = x[k, len(ratees) + raters.index(r["rater"])] = 1
+    # one connected component: the design's rank deficiency is exactly 1
+    assert np.linalg.matrix_rank(x) == x.shape[1] - 1
+    b = np.linalg.lstsq(x, s, rcond=None)[0][len(ratees):]
+    effect = dict(zip(raters, b - b.mean(), strict=True))
+    corrected = s - np.array([effect[r["rater"]] for r in rows])
 
-    def role_weighted(values: np.ndarray) -> np.ndarray:
-        out = []
-        for u in units:
-            num = den = 0.0
-            for role, w in ROLES.items():
-                mine = [values[i] for i, r in enumerate(rows) if r["ratee"] == u and r["rater_role"] == role]
-                if mine:
-                    num, den = num + w * float(np.mean(mine)), den + w
-            out.append(num / den)
-        return np.array(out)
+    def role_means(values: np.ndarray, unit: str) -> dict[str, float]:
+        out = {}
+        for role in ROLES:
+            mine = [values[k] for k, r in enumerate(rows) if r["ratee"] == unit and r["rater_role"] == role]
+            if mine:
+                out[role] = float(np.mean(mine))
+        return out
 
-    raw, std = role_weighted(s), role_weighted(on_scale)
-    c = np.array([years[u] for u in units], dtype=float)
-    slope = np.linalg.lstsq(np.column_stack([np.ones(len(c)), c - c.mean()]), std, rcond=None)[0][1]
-    return raw, std, std - slope * (c - c.mean())
-
-
-def rated_by(raters: Sequence[str], period: str) -> set[str]:
-    return {r["ratee"] for r in read(RATINGS) if r["period"] == period and r["rater"] in raters}
+    raw = {u: weighted(role_means(s, u)) for u in units}
+    per_role = {u: role_means(corrected, u) for u in units}
+    rater_corrected = {u: weighted(m) for u, m in per_role.items()}
+    both = [u for u in units if "同级" in per_role[u] and len(per_role[u]) > 1]
+    c = np.array([years[u] for u in both], dtype=float)
+    d = [per_role[u]["同级"] - weighted({k: v for k, v in per_role[u].items() if k != "同级"}) for u in both]
+    slope = np.linalg.lstsq(np.column_stack([np.ones(len(c)), c - c.mean()]), d, rcond=None)[0][1]
+    final = {}
+    for u in units:
+        means = dict(per_role[u])
+        if "同级" in means:
+            means["同级"] -= slope * (years[u] - c.mean())
+        final[u] = weighted(means)
+    return {"raw": raw, "corrected": rater_corrected, "final": final, "effect": effect, "slope": slope}
 
 
 @pytest.fixture
-def corrections(tmp_path: Path, kaohe) -> dict[str, list[dict[str, object]]]:  # type: ignore[no-untyped-def]
+def analysed(tmp_path: Path, kaohe) -> dict[str, dict[str, Any]]:  # type: ignore[no-untyped-def]
     """Both half-years run into a fresh database, then `kaohe analyze RUN --json` per run."""
     db = f"sqlite:///{tmp_path / 'kaohe.db'}"  # the database the kaohe fixture points KAOHE_DB at
-    out: dict[str, list[dict[str, object]]] = {}
+    out: dict[str, dict[str, Any]] = {}
     for period in PERIODS:
         outcome = run(RULESET, EXAMPLES / f"{period}.csv", db=db)
         assert outcome.info.period == period and outcome.info.units == 40
+        assert outcome.warnings == []  # every rater's leniency could be estimated
         result = kaohe("analyze", outcome.info.id, "--json")
         assert result.exit_code == 0, result.stderr
-        rows = result.json()["rating_corrections"]
-        assert {r["run"] for r in rows} == {outcome.info.id}
-        assert {r["indicator"] for r in rows} == {"peer_review"}
-        # the stored indicator value is the corrected (final) rating
+        [metric] = result.json()["metrics"]
+        assert (metric["run"], metric["indicator"], metric["metric"]) == (outcome.info.id, "peer_review", "rating")
+        tables = {t["id"]: t for t in metric["tables"]}
+        assert list(tables) == ["corrections", "raters", "slopes"]
         stored = {u.unit: u.indicators["peer_review"].value for u in outcome.units}
+        rows = tables["corrections"]["rows"]
         assert all(stored[r["unit"]] == pytest.approx(r["final"], abs=1e-8) for r in rows)
-        out[period] = rows
+        out[period] = {"run": outcome.info.id, "tables": tables, "rows": {r["unit"]: r for r in rows}}
     return out
 
 
-def test_every_rated_person_appears_and_shift_is_final_minus_raw(corrections) -> None:  # type: ignore[no-untyped-def]
-    for period, rows in corrections.items():
-        ratees = {r["ratee"] for r in read(RATINGS) if r["period"] == period}
-        assert {r["unit"] for r in rows} == ratees and len(ratees) == 40
-        counts: defaultdict[str, int] = defaultdict(int)
-        for r in read(RATINGS):
-            if r["period"] == period:
-                counts[r["ratee"]] += 1
-        for r in rows:
-            assert r["ratings"] == counts[r["unit"]] > 0
+def test_every_rated_person_appears_and_the_steps_add_up(analysed) -> None:  # type: ignore[no-untyped-def]
+    for period, found in analysed.items():
+        ratings = [r for r in read(RATINGS) if r["period"] == period]
+        rows = found["rows"]
+        assert set(rows) == {r["ratee"] for r in ratings} and len(rows) == 40
+        for unit, r in rows.items():
+            assert r["ratings"] == sum(x["ratee"] == unit for x in ratings)
+            assert r["final"] == pytest.approx(r["corrected"] + r["popularity"], abs=1e-9) and "adjust" not in r
             assert r["shift"] == pytest.approx(r["final"] - r["raw"], abs=1e-9)
+        shifts = [abs(r["shift"]) for r in found["tables"]["corrections"]["rows"]]
+        assert shifts == sorted(shifts, reverse=True)  # largest moves first
 
 
-def test_corrections_match_an_independent_computation(corrections) -> None:  # type: ignore[no-untyped-def]
-    for period, rows in corrections.items():
-        units = [str(r["unit"]) for r in rows]
-        raw, std, final = independent(units, seniority(period), period)
-        assert [r["raw"] for r in rows] == pytest.approx(raw, abs=1e-8)
-        assert [r["standardised"] for r in rows] == pytest.approx(std, abs=1e-8)
-        assert [r["final"] for r in rows] == pytest.approx(final, abs=1e-8)
+def test_corrections_match_an_independent_computation(analysed) -> None:  # type: ignore[no-untyped-def]
+    for period, found in analysed.items():
+        units = sorted(found["rows"])
+        expected = independent(units, seniority(period), period)
+        for key in ("raw", "corrected", "final"):
+            assert [found["rows"][u][key] for u in units] == pytest.approx([expected[key][u] for u in units],
+                                                                           abs=1e-8)
+        effects = {r["rater"]: r["effect"] for r in found["tables"]["raters"]["rows"]}
+        assert effects == pytest.approx(expected["effect"], abs=1e-8)
+        [slope] = found["tables"]["slopes"]["rows"]
+        assert slope["covariate"] == "seniority" and slope["slope"] == pytest.approx(expected["slope"], abs=1e-9)
 
 
-def test_lenient_raters_favourites_go_down_and_harsh_raters_targets_go_up(corrections) -> None:  # type: ignore[no-untyped-def]
-    for period, rows in corrections.items():
-        shift = {str(r["unit"]): float(str(r["shift"])) for r in rows}
-        favourites, victims = rated_by(LENIENT, period), rated_by(HARSH, period)
+def test_the_planted_leniencies_and_popularity_bonus_are_recovered(analysed) -> None:  # type: ignore[no-untyped-def]
+    for found in analysed.values():
+        effects = {r["rater"]: r["effect"] for r in found["tables"]["raters"]["rows"]}
+        for rater, planted in PLANTED.items():
+            assert effects[rater] == pytest.approx(planted, abs=2.5), rater
+        assert abs(sum(effects.values())) < 1e-8  # one component: the effects sum to zero
+        # the most extreme estimated raters are exactly the planted ones
+        assert {r["rater"] for r in found["tables"]["raters"]["rows"][:3]} == set(PLANTED)
+        [slope] = found["tables"]["slopes"]["rows"]
+        assert slope["slope"] == pytest.approx(0.6, abs=0.3)
+
+
+def test_lenient_raters_favourites_go_down_and_harsh_raters_targets_go_up(analysed) -> None:  # type: ignore[no-untyped-def]
+    ratings = read(RATINGS)
+    for period, found in analysed.items():
+        moved = {u: r["corrected"] - r["raw"] for u, r in found["rows"].items()}
+        favourites = {r["ratee"] for r in ratings if r["period"] == period and r["rater"] in ("l01", "s002")}
+        victims = {r["ratee"] for r in ratings if r["period"] == period and r["rater"] == "l03"}
         assert favourites and victims and not favourites & victims
-        others = set(shift) - favourites - victims
-        fav = np.mean([shift[u] for u in favourites])
-        vic = np.mean([shift[u] for u in victims])
-        rest = np.mean([shift[u] for u in others])
-        assert fav < 0 < vic, (period, fav, vic)
-        assert fav < rest < vic
+        rest = set(moved) - favourites - victims
+        fav, vic, others = (float(np.mean([moved[u] for u in g])) for g in (favourites, victims, rest))
+        assert fav < 0 < vic and fav < others < vic, (period, fav, others, vic)
 
 
-def test_seniority_adjustment_removes_the_popularity_effect(corrections) -> None:  # type: ignore[no-untyped-def]
-    for period, rows in corrections.items():
+def test_popularity_removes_only_the_peers_extra_slope(analysed) -> None:  # type: ignore[no-untyped-def]
+    def slope(rows: dict[str, dict[str, float]], years: dict[str, int], key: str) -> float:
+        units = sorted(rows)
+        return float(np.polyfit([years[u] for u in units], [rows[u][key] for u in units], 1)[0])
+
+    for period, found in analysed.items():
         years = seniority(period)
-        c = np.array([years[str(r["unit"])] for r in rows], dtype=float)
-        raw = np.array([r["raw"] for r in rows], dtype=float)
-        final = np.array([r["final"] for r in rows], dtype=float)
-        r_raw, r_final = np.corrcoef(c, raw)[0, 1], np.corrcoef(c, final)[0, 1]
-        assert r_raw > 0.3  # the generated 人缘竞赛 is visible in the raw scores
-        assert abs(r_final) < abs(r_raw) and abs(r_final) < 1e-6  # OLS removes the linear part entirely
+        # the peers' bonus (0.6 a year on 30 % weight) is gone, the real 0.2 a year stays
+        corrected, final = (slope(found["rows"], years, k) for k in ("corrected", "final"))
+        assert corrected - final == pytest.approx(0.3 * 0.6, abs=0.1) and final > 0.05
+
+
+def test_explain_shows_the_metric_its_inputs_and_the_leniencies(analysed, kaohe) -> None:  # type: ignore[no-untyped-def]
+    found = analysed["2025H1"]
+    result = kaohe("explain", found["run"], "s001", "--json")
+    assert result.exit_code == 0, result.stderr
+    doc = result.json()
+    [ind] = [i for i in doc["indicators"] if i["id"] == "peer_review"]
+    metric = ind["metric"]
+    assert metric["name"] == "rating" and metric["params"]["method"] == "rater_effects"
+    assert metric["params"]["popularity"] == {"covariates": ["seniority"], "roles": ["同级"]}
+    assert metric["inputs"] == {"seniority": seniority("2025H1")["s001"]} == ind["inputs"]
+    assert metric["details"]["final"] == pytest.approx(ind["value"]) == pytest.approx(found["rows"]["s001"]["final"])
+    assert set(metric["details"]["raters"]) >= {"l01", "s002"} and metric["warnings"] == []
+    lines = kaohe("explain", found["run"], "s001").stdout
+    leniency = {r["rater"]: r["effect"] for r in found["tables"]["raters"]["rows"]}
+    assert "评价人效应模型" in lines and f"l01 {leniency['l01']:+.2f}" in lines and "人缘校正：同级" in lines
+    english = kaohe("explain", found["run"], "s001", "--lang", "en").stdout
+    assert "rater-effects model" in english and "popularity: 同级 ratings rise" in english
 
 
 def test_units_case_matches_the_independent_computation() -> None:
@@ -147,8 +195,8 @@ def test_units_case_matches_the_independent_computation() -> None:
     assert case.units is not None
     units = [u.unit for u in case.units]
     years = {u.unit: int(u.facts["seniority"]) for u in case.units}
-    _raw, _std, final = independent(units, years, None)
+    final = independent(units, years, None)["final"]
     expected = [case.expect[u]["indicators"]["peer_review"] for u in units]
-    assert expected == pytest.approx(final, abs=1e-9)
+    assert expected == pytest.approx([final[u] for u in units], abs=1e-9)
     outcome = next(o for o in run_tests(ruleset) if o.name == case.name)
     assert outcome.passed, (outcome.error, outcome.mismatches)
