@@ -95,7 +95,7 @@ def explain(request: Request, run: str, unit: str, p: SignedIn) -> dict[str, Any
     if u is None:
         raise NotFound
     doc = explain_unit(info, u, st.runs.store.load_facts(info.id, unit), lang_of(request),
-                       population=st.runs.units(info))
+                       population=st.runs.units(info), details=st.runs.store.load_details(info.id, unit=u.unit))
     return {k: v for k, v in doc.items() if k != "lines"}
 
 

@@ -121,7 +121,7 @@ def card_page(request: Request, run: str, unit: str) -> Response:
     u = st.runs.unit(info, unit)
     assert u is not None
     trace = explain_unit(info, u, st.runs.store.load_facts(info.id, unit), lang_of(request),
-                         population=st.runs.units(info))["lines"]
+                         population=st.runs.units(info), details=st.runs.store.load_details(info.id, unit=u.unit))["lines"]
     return render(request, "card.html.j2", **{**context, "info": info, "unit": context["units"][0], "trace": trace,
                                               "earlier": _unit_history(request, unit, info.ruleset_id)})
 
