@@ -12,7 +12,6 @@ from collections.abc import Awaitable, Callable
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
 from kaohe import __version__
@@ -29,6 +28,9 @@ from kaohe.engine.serve.views import render
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'")
+
+
+STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
 
 
 async def gate(request: Request) -> None:
@@ -51,16 +53,26 @@ def _error(request: Request, status: int, code: str) -> Response:
 def create_app(config: ServeConfig) -> FastAPI:
     """A ready application for ``config`` (the database is opened and its tables created)."""
     from kaohe.engine.resources import templates_dir
-    from kaohe.engine.serve import admin, pages
+    from kaohe.engine.serve import admin, authoring, pages, uploads
 
     store = open_database(config.db)
     secret = server_secret(store.engine, config.secret)
     app = FastAPI(title="kaohe", version=__version__, docs_url=None, redoc_url=None, openapi_url=None)
     app.state.kaohe = ServeState(config, store.engine, Sessions(store.engine, secret, config.session_hours),
                                  RunCache(store, config.cache_runs))
-    app.mount("/static", StaticFiles(directory=templates_dir() / "serve" / "static"), name="static")
+    static = {p.name: p for p in (templates_dir() / "serve" / "static").iterdir() if p.suffix in STATIC_TYPES}
+
+    @app.get("/static/{name}")
+    def static_file(name: str) -> Response:
+        """The workspace's own CSS and JavaScript (a fixed list of packaged files; no paths)."""
+        path = static.get(name)
+        if path is None:
+            raise NotFound
+        return Response(path.read_bytes(), media_type=STATIC_TYPES[path.suffix],
+                        headers={"Cache-Control": "public, max-age=300"})
+
     app.include_router(login.router)
-    for module in (api, pages, admin):
+    for module in (api, pages, authoring, uploads, admin):
         app.include_router(module.router, dependencies=[Depends(gate)])
 
     @app.exception_handler(NotSignedIn)

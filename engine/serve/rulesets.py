@@ -7,6 +7,7 @@ or is not a ``.yaml``/``.yml`` file is treated as not existing.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import tempfile
@@ -96,6 +97,19 @@ def save_atomically(path: Path, content: str) -> None:
         raise
 
 
+def shown_problems(root: Path, problems: list[dict[str, object]]) -> list[dict[str, object]]:
+    """Problems as the pages show them: files inside the folder named relative to it."""
+    base = root.resolve()
+    out = []
+    for p in problems:
+        file = p.get("file")
+        if isinstance(file, str) and file:
+            with contextlib.suppress(ValueError, OSError):
+                p = {**p, "file": Path(file).resolve().relative_to(base).as_posix()}
+        out.append(p)
+    return out
+
+
 @dataclass
 class Status:
     """A ruleset's validation status for the list page."""
@@ -112,18 +126,20 @@ class Status:
         return not self.errors
 
 
-def check(path: Path, rel: str, lang: Lang) -> Status:
+def check(path: Path, rel: str, lang: Lang, root: Path | None = None) -> Status:
     """Load ``path`` and report what is wrong (never raises for a bad ruleset)."""
     from kaohe.engine.ruleset import load_ruleset
 
     try:
         rs = load_ruleset(path)
     except KaoheError as e:
-        return Status(rel, errors=[p.as_dict(lang) for p in e.problems if p.severity == "error"],
-                      warnings=[p.as_dict(lang) for p in e.problems if p.severity != "error"])
+        shown = shown_problems(root or path.parent, [p.as_dict(lang) for p in e.problems])
+        return Status(rel, errors=[p for p in shown if p["severity"] == "error"],
+                      warnings=[p for p in shown if p["severity"] != "error"])
     except Exception as e:  # a bug in the loader must not take the page down
         return Status(rel, errors=[Problem("serve.loader_failed", {"error": f"{type(e).__name__}: {e}"}).as_dict(lang)])
-    return Status(rel, rs.model.id, rs.model.name, warnings=[w.as_dict(lang) for w in rs.warnings])
+    return Status(rel, rs.model.id, rs.model.name,
+                  warnings=shown_problems(root or path.parent, [w.as_dict(lang) for w in rs.warnings]))
 
 
 class Folder:
@@ -139,5 +155,6 @@ class Folder:
         key = (folder_fingerprint(self.root), lang)
         with self._lock:
             if key not in self._cache:
-                self._cache = {key: [check(p, relative(self.root, p), lang) for p in ruleset_files(self.root)]}
+                self._cache = {key: [check(p, relative(self.root, p), lang, self.root)
+                                     for p in ruleset_files(self.root)]}
             return self._cache[key]
