@@ -10,7 +10,7 @@ it must cope with the others:
   its read lock ("database is locked").  A database that cannot be written
   (a read-only file system, a read-only file) is opened read-only, so runs
   can still be listed and reported.
-- **PostgreSQL** serialises schema creation and the writing of one run id
+- **PostgreSQL** serialises schema migrations and the writing of one run id
   with transaction-scoped advisory locks.
 - **Any database**: a write transaction that loses a race (a lock timeout, a
   serialisation failure, a duplicate key from a concurrent identical run) is
@@ -30,7 +30,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, MetaData, create_engine, event, inspect, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
@@ -48,7 +48,7 @@ register(
 
 BUSY_TIMEOUT_S = 60.0
 ATTEMPTS = 8
-_SCHEMA_LOCK = 0x6B616F6865  # "kaohe": the advisory lock key of schema creation (PostgreSQL)
+SCHEMA_LOCK = 0x6B616F6865  # "kaohe": the advisory lock key of schema migrations (PostgreSQL)
 
 T = TypeVar("T")
 
@@ -182,18 +182,3 @@ def is_contention(e: BaseException) -> bool:
         "database is locked", "database table is locked", "busy", "deadlock detected",
         "could not serialize", "already exists", "duplicate key", "lock timeout",
     ))
-
-
-def create_schema(engine: Engine, metadata: MetaData) -> None:
-    """Create the tables that are missing; safe when several processes do it at once."""
-    wanted = set(metadata.tables)
-    if wanted <= set(inspect(engine).get_table_names()):
-        return  # the common case: no write lock taken (and read-only databases work)
-
-    def create() -> None:
-        with write_transaction(engine) as conn:
-            if conn.dialect.name == "postgresql":
-                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _SCHEMA_LOCK})
-            metadata.create_all(conn, checkfirst=True)
-
-    retrying(create)

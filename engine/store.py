@@ -23,7 +23,6 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Field, Session, SQLModel
 
 from kaohe.engine.database import (
-    create_schema,
     is_readonly,
     open_engine,
     retrying,
@@ -31,6 +30,7 @@ from kaohe.engine.database import (
 )
 from kaohe.engine.errors import Hint, Problem, RunError
 from kaohe.engine.i18n import register
+from kaohe.engine.migrations import upgrade
 from kaohe.engine.results import Evaluation, Firing, IndicatorResult, UnitResult
 
 if TYPE_CHECKING:
@@ -199,7 +199,7 @@ class Store:
         try:
             self.engine: Engine = open_engine(self.url)
             self.readonly = is_readonly(self.engine)
-            create_schema(self.engine, SQLModel.metadata)
+            upgrade(self.engine, readonly=self.readonly)
         except (SQLAlchemyError, ImportError, ValueError) as e:
             hint = None
             if isinstance(e, ImportError) and self.url.startswith("postgres"):
