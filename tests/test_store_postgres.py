@@ -18,9 +18,9 @@ def pg_url():
 @pytest.fixture
 def court(project, pg_url):
     engine = create_engine(pg_url)
-    with engine.begin() as conn:  # each test starts from an empty database
-        for table in ("alerts", "rule_firings", "indicator_results", "unit_results", "runs"):
-            conn.execute(text(f"DROP TABLE IF EXISTS {table} CASCADE"))
+    with engine.begin() as conn:  # each test starts from an empty database (migrations included)
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
     engine.dispose()
     return project({"court/mini.yaml": MINI, "q1.csv": Q1,
                     "q2.csv": Q1.replace("c03,刑三庭,criminal,100,70", "c03,刑三庭,criminal,100,71")})
