@@ -61,3 +61,20 @@ def test_a_failed_save_leaves_nothing_in_postgresql(court, pg_url, monkeypatch):
                   for t in ("runs", "unit_results", "indicator_results", "rule_firings", "alerts")}
     engine.dispose()
     assert counts == dict.fromkeys(counts, 0)
+
+
+def test_the_migrations_build_the_same_schema_on_postgresql(court, pg_url):
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+    from sqlmodel import SQLModel
+
+    from kaohe.engine import migrations
+    from kaohe.engine.store import Store
+
+    Store(pg_url)
+    engine = create_engine(pg_url)
+    with engine.connect() as conn:
+        assert migrations.current_revision(conn) == migrations.HEAD
+        assert compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}),
+                                SQLModel.metadata) == []
+    engine.dispose()
