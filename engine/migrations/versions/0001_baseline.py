@@ -27,7 +27,7 @@ def upgrade() -> None:
         _text("facts_sha256"), _text("period"), sa.Column("units", sa.Integer(), nullable=False),
         _text("status"), _text("ruleset_path"), _text("facts_path"), _text("ruleset_json"),
         _text("ties_json"), _text("timings_json"), _text("kaohe_version"),
-        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
     for column in ("ruleset_id", "ruleset_sha256", "period"):
