@@ -12,6 +12,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect
 from sqlmodel import SQLModel
 
+import kaohe.engine.serve.tables  # noqa: F401  (their tables are part of the schema)
 from kaohe.engine import migrations
 from kaohe.engine.store import Store
 
@@ -66,6 +67,23 @@ def test_a_database_of_kaohe_0_1_0_opens_after_the_upgrade_with_its_runs_intact(
     counts_after = {t: after.execute(f"select count(*) from {t}").fetchone()[0] for t in counts_before}
     after.close()
     assert counts_after == counts_before
+    assert _schema_differences(f"sqlite:///{db}") == []
+
+
+def test_a_database_where_serve_already_created_its_tables_is_upgraded(tmp_path: Path):
+    """Before migrations, kaohe serve created its tables itself: those are kept, the rest added."""
+    from kaohe.engine.serve.tables import UserRow
+
+    db = tmp_path / "served.db"
+    shutil.copy(FIXTURE, db)
+    engine = create_engine(f"sqlite:///{db}")
+    SQLModel.metadata.create_all(engine, tables=[UserRow.__table__])  # type: ignore[attr-defined]
+    with engine.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO serve_users (name, role, password_hash, created_at) "
+                             "VALUES ('admin', 'admin', 'x', '2025-01-01 00:00:00')")
+    Store(f"sqlite:///{db}")
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT name FROM serve_users").scalars().all() == ["admin"]
     assert _schema_differences(f"sqlite:///{db}") == []
 
 

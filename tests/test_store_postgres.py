@@ -68,6 +68,7 @@ def test_the_migrations_build_the_same_schema_on_postgresql(court, pg_url):
     from alembic.runtime.migration import MigrationContext
     from sqlmodel import SQLModel
 
+    import kaohe.engine.serve.tables  # noqa: F401  (their tables are part of the schema)
     from kaohe.engine import migrations
     from kaohe.engine.store import Store
 

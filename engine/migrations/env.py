@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
+import kaohe.engine.serve.tables  # noqa: F401  (the tables kaohe serve adds)
 import kaohe.engine.store  # noqa: F401  (registers the tables on SQLModel.metadata)
 
 
