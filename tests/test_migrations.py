@@ -87,6 +87,17 @@ def test_a_database_where_serve_already_created_its_tables_is_upgraded(tmp_path:
     assert _schema_differences(f"sqlite:///{db}") == []
 
 
+def test_a_database_where_metric_details_was_created_before_migrations_is_upgraded(tmp_path: Path):
+    from kaohe.engine.store import MetricDetailRow
+
+    db = tmp_path / "details.db"
+    shutil.copy(FIXTURE, db)
+    engine = create_engine(f"sqlite:///{db}")
+    SQLModel.metadata.create_all(engine, tables=[MetricDetailRow.__table__])  # type: ignore[attr-defined]
+    Store(f"sqlite:///{db}")
+    assert _schema_differences(f"sqlite:///{db}") == []
+
+
 def test_opening_twice_is_a_no_op(tmp_path: Path):
     url = f"sqlite:///{tmp_path / 'twice.db'}"
     Store(url)
