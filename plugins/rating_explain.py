@@ -33,8 +33,10 @@ register(
         "rating.unrated": ("本期无人评价（评分表中没有该单位的评分）", "nobody rated this unit in the period"),
         "rating.summary": ("{method}：{ratings} 条评分；按角色加权的原始均分 {raw} → 校正后 {final}（{shift}）",
                            "{method}: {ratings} rating(s); role-weighted raw mean {raw} → corrected {final} ({shift})"),
-        "rating.steps": ("其中：评价人宽严校正 {rater}，人缘校正 {popularity}，整体剔除 {adjust}",
-                         "of which: rater correction {rater}, popularity {popularity}, whole-slope adjustment {adjust}"),
+        "rating.steps": ("其中：{steps}", "of which: {steps}"),
+        "rating.step_rater": ("评价人宽严校正 {x}", "rater correction {x}"),
+        "rating.step_popularity": ("人缘校正 {x}", "popularity {x}"),
+        "rating.step_adjust": ("整体剔除 {x}", "whole-slope adjustment {x}"),
         "rating.roles": ("各角色均分（原始 → 校正后，权重）：{roles}", "per role (raw → corrected, weight): {roles}"),
         "rating.raters": ("评价过本人的评价人宽严（估计值，正数 = 比评价同一批人的其他评价人打分高）：{raters}",
                           "leniency of the raters who rated this unit (estimated; positive = scores higher than "
@@ -152,8 +154,10 @@ def explain(d: UnitDetails, lang: Lang) -> list[str]:
     lines = [text("rating.summary", lang, method=text(f"rating.method.{method}", lang), ratings=u["ratings"],
                   raw=_num(u["raw"]), final=_num(u["final"]), shift=_num(u["shift"], signed=True))]
     rater_part = None if u["corrected"] is None or u["raw"] is None else u["corrected"] - u["raw"]
-    lines.append(text("rating.steps", lang, rater=_num(rater_part, True), popularity=_num(u["popularity"], True),
-                      adjust=_num(u["adjust"], True)))
+    steps = [text("rating.step_rater", lang, x=_num(rater_part, True))] if method != "mean" else []
+    steps += [text(f"rating.step_{k}", lang, x=_num(u[k], True)) for k in ("popularity", "adjust") if s.get(k)]
+    if steps:
+        lines.append(text("rating.steps", lang, steps=("，" if lang == "zh" else ", ").join(steps)))
     weights = s.get("weights", {})
     role_parts = [f"{role} {_num(v['raw'])} → {_num(v['corrected'])}" + (
         f"（{weights.get(role, '—')}）" if lang == "zh" else f" ({weights.get(role, '—')})")

@@ -200,3 +200,20 @@ def test_units_case_matches_the_independent_computation() -> None:
     assert expected == pytest.approx([final[u] for u in units], abs=1e-9)
     outcome = next(o for o in run_tests(ruleset) if o.name == case.name)
     assert outcome.passed, (outcome.error, outcome.mismatches)
+
+
+def test_the_report_shows_the_corrections_and_each_cards_own_lines(analysed, kaohe, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    found = analysed["2025H1"]
+    assert kaohe("report", found["run"], "--format", "md", "--out", str(tmp_path / "r.md")).exit_code == 0
+    report = (tmp_path / "r.md").read_text(encoding="utf-8")
+    section = report.split("\n## 民主测评\n", 1)[1].split("\n## ", 1)[0]
+    s001 = found["rows"]["s001"]
+    assert "**评议校正" in section and "**评价人宽严" in section and "**资历等因素的校正斜率**" in section
+    assert f"| s001 | {s001['ratings']} | {s001['raw']:.2f} |" in section
+    leniency = {r["rater"]: r["effect"] for r in found["tables"]["raters"]["rows"]}
+    assert "| l03 | 上级 | " in section and f"{leniency['l03']:.2f}" in section
+    assert f"- 评价人效应模型：{s001['ratings']} 条评分；按角色加权的原始均分 {s001['raw']:.2f}" in report
+    cards = tmp_path / "cards"
+    assert kaohe("report", found["run"], "--format", "md", "--per-unit", "--out", str(cards)).exit_code == 0
+    [card] = [t for p in cards.glob("*.md") if "(s001)" in (t := p.read_text(encoding="utf-8"))]
+    assert f"原始均分 {s001['raw']:.2f}" in card and "## 民主测评" not in card and "| s002 |" not in card

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from kaohe.engine.details import MetricRecord
 from kaohe.engine.report import build_context, load_history
 from tests.test_report import mini_runs  # noqa: F401  (fixture)
 
@@ -53,6 +54,10 @@ def test_documented_context_matches_built_context(mini_runs):  # noqa: F811
     for pairs in ([(i / 10, i * 3.0 + (i % 2)) for i in range(8)], [(i / 10, 70.0) for i in range(8)]):
         population = _population(units[0], pairs)
         built |= built_paths(build_context(info, population, lang="zh", history=load_history(store, info)), maps)
+    # what a plugin metric recorded (here one that is not installed: its figures are shown as they are)
+    record = MetricRecord("expert_score", "gone", {}, [], {}, {units[0].unit: {"x": 1.5}},
+                          [{"code": "some.warning", "params": {}}])
+    built |= built_paths(build_context(info, units, lang="zh", details={"expert_score": record}), maps)
     assert sorted(built - names) == [], "in the context but not in docs/templates.md"
     assert sorted(names - built) == [], "in docs/templates.md but not in the context"
 

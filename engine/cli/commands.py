@@ -149,8 +149,9 @@ def _write_report(info, units, path: Path, lg, region_dir, *, fmt: str = "html",
     from kaohe.engine.report import history_from_store, write_report
 
     history = history_from_store(store, info) if store is not None else None
+    details = store.load_details(info.id) if store is not None else None
     return write_report(info, units, path, lang=lg, region_dir=region_dir, history=history,
-                        fmt=fmt, per_unit=per_unit)
+                        fmt=fmt, per_unit=per_unit, details=details)
 
 
 def explain(

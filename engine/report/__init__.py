@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from kaohe.engine.errors import Problem, RunError
 from kaohe.engine.i18n import Lang, register
@@ -22,6 +23,9 @@ from kaohe.engine.report.output import check_target, make_folder, write_bytes, w
 from kaohe.engine.report.render import render_template
 from kaohe.engine.results import UnitResult
 from kaohe.engine.store import RunInfo, Store
+
+if TYPE_CHECKING:
+    from kaohe.engine.details import MetricRecord
 
 __all__ = ["CONTEXT_VERSION", "FORMATS", "Format", "build_context", "check_target", "load_history", "write_report"]
 
@@ -38,17 +42,20 @@ register(
 
 def write_report(info: RunInfo, units: list[UnitResult], path: Path, *, lang: Lang = "zh",
                  region_dir: Path | None = None, history: dict[str, Any] | None = None,
-                 fmt: str = "html", per_unit: bool = False) -> Path:
+                 fmt: str = "html", per_unit: bool = False,
+                 details: Mapping[str, MetricRecord] | None = None) -> Path:
     """Write the report of a run to ``path`` (a folder of unit cards with ``per_unit``); return it.
 
     ``history`` is :func:`load_history`'s result (trends and lights history
-    appear when it has earlier periods).
+    appear when it has earlier periods); ``details`` is what the run's plugin
+    metrics recorded (``Store.load_details``: e.g. rating's corrections).
     """
     if fmt not in FORMATS:
         raise RunError(Problem("report.bad_format", {"format": fmt, "choices": ", ".join(FORMATS)}))
     path = Path(path)
     check_target(path, per_unit=per_unit, suffix=SUFFIX[fmt])
-    context = build_context(info, units, lang=lang, history=history, charts=fmt in ("html", "pdf"))
+    context = build_context(info, units, lang=lang, history=history, charts=fmt in ("html", "pdf"),
+                            details=details)
     if not per_unit:
         _write_one(context, path, fmt, region_dir, single=False, template=_chosen_template(info))
         return path

@@ -9,15 +9,20 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from kaohe.engine.i18n import Lang, register, text
 from kaohe.engine.report.diagnostics import category_stats, flat_rule
 from kaohe.engine.report.history import unit_trend
+from kaohe.engine.report.metrics import add_metrics
 from kaohe.engine.report.render import format_number
 from kaohe.engine.results import LIGHTS, UnitResult
 from kaohe.engine.ruleset.model import RulesetModel
 from kaohe.engine.store import RunInfo
+
+if TYPE_CHECKING:
+    from kaohe.engine.details import MetricRecord
 
 CONTEXT_VERSION = 2
 
@@ -125,11 +130,13 @@ def labels(lang: Lang) -> dict[str, str]:
 
 def build_context(info: RunInfo, units: list[UnitResult], *, lang: Lang,
                   history: dict[str, Any] | None = None, charts: bool = False,
-                  chart_unit_limit: int = CHART_UNIT_LIMIT) -> dict[str, Any]:
+                  chart_unit_limit: int = CHART_UNIT_LIMIT,
+                  details: Mapping[str, MetricRecord] | None = None) -> dict[str, Any]:
     """The context of the run report (see docs/templates.md, context version 2).
 
     ``history`` is :func:`engine.report.history.load_history`'s result (or
-    None); ``charts`` draws the SVG charts (HTML and PDF only).
+    None); ``charts`` draws the SVG charts (HTML and PDF only); ``details`` is
+    what the run's plugin metrics recorded (``Store.load_details``).
     """
     model = RulesetModel.model_validate(json.loads(info.ruleset_json)) if info.ruleset_json else None
     history = history if history and history.get("periods") else {"periods": [], "units": {}}
@@ -180,6 +187,7 @@ def build_context(info: RunInfo, units: list[UnitResult], *, lang: Lang,
                    "omitted_text": text("report.charts_omitted", lang, limit=chart_unit_limit),
                    "grades": None, "histograms": [], "units": {}},
     }
+    add_metrics(context, details, lang)
     if charts:
         from kaohe.engine.report.figures import draw_charts
 
@@ -236,6 +244,7 @@ def unit_context(context: dict[str, Any], unit: dict[str, Any]) -> dict[str, Any
                         "categories": [c for c in context["diagnostics"]["categories"]
                                        if c["category"] == unit["category"]],
                         "correlations": [], "non_differentiating": []},
+        "metrics": [],
         "per_unit": True,
         "charts": {**charts, "grades": None, "histograms": [],
                    "units": {unit["unit"]: own} if own else {}},
