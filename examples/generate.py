@@ -408,6 +408,59 @@ def huojia(rng: random.Random) -> dict[str, list[Row]]:
     return out
 
 
+# ---------------------------------------------------------------- 青溪县乡镇综合考核
+QINGXI_SEED = 20251231  # its own stream: adding this county changed no other region's files
+QINGXI_TOWNS = [
+    # unit, name, category label, level (0..1: how well the town usually does), 2023 revenue (万元)
+    ("t01", "城关镇", "工业重点镇", 0.85, 52000), ("t02", "南桥镇", "工业重点镇", 0.97, 46000),
+    ("t03", "东湖镇", "工业重点镇", 0.9, 38000), ("t04", "石桥镇", "工业重点镇", 0.55, 30500),
+    ("t05", "白沙镇", "工业重点镇", 0.7, 27800), ("t06", "柳林镇", "工业重点镇", 0.62, 24100),
+    ("t07", "马庄镇", "工业重点镇", 0.88, 22600), ("t08", "新河镇", "工业重点镇", 0.45, 19800),
+    ("t09", "西山镇", "农业乡镇", 0.5, 9800), ("t10", "北河镇", "农业乡镇", 0.75, 8700),
+    ("t11", "青石镇", "农业乡镇", 0.4, 7600), ("t12", "李集镇", "农业乡镇", 0.93, 7100),
+    ("t13", "杨柳乡", "农业乡镇", 0.6, 5200), ("t14", "河口乡", "农业乡镇", 0.35, 4800),
+    ("t15", "桃园乡", "农业乡镇", 0.8, 4600), ("t16", "三里乡", "农业乡镇", 0.3, 3900),
+    ("t17", "高庄乡", "农业乡镇", 0.66, 3500), ("t18", "白云乡", "农业乡镇", 0.52, 3100),
+]
+QINGXI_HEADER = ["unit", "name", "category", "period", "一般公共预算收入", "上年一般公共预算收入", "固定资产投资目标",
+                 "固定资产投资完成额", "信访事项数", "按期办结信访事项数", "人居环境考评得分", "招商引资签约项目数",
+                 "较大及以上安全事故起数", "省级以上表彰数"]
+QINGXI_ACCIDENT = {("t02", "2025")}        # 南桥镇：分数全县最高，但发生较大事故，一票否决
+QINGXI_PETITION_RED = {("t14", "2024"), ("t16", "2025")}
+QINGXI_AWARDS = {("t03", "2025"): 1, ("t12", "2024"): 1}
+QINGXI_SLIP = {"t04": -0.25, "t10": 0.15}  # 石桥镇 2025 年明显下滑，北河镇明显进步
+
+
+def qingxi(rng: random.Random) -> dict[str, list[Row]]:
+    """18 towns of a county, two years; 2025's revenue_last is 2024's revenue."""
+    revenue = {u[0]: float(u[4]) for u in QINGXI_TOWNS}
+    out: dict[str, list[Row]] = {}
+    for yi, period in enumerate(("2024", "2025")):
+        rows: list[Row] = []
+        for unit, name, cat, level, _ in QINGXI_TOWNS:
+            lv = min(1.0, max(0.0, level + (QINGXI_SLIP.get(unit, 0.0) if yi else 0.0) + rng.uniform(-0.05, 0.05)))
+            growth = -0.03 + 0.19 * lv + rng.uniform(-0.015, 0.015)
+            last = revenue[unit]
+            revenue[unit] = round(last * (1 + growth))
+            target = round(last * rng.uniform(1.6, 2.2) / 10) * 10
+            petitions = rng.randint(18, 90)
+            rate = 0.86 + 0.14 * lv + rng.uniform(-0.02, 0.02)
+            if (unit, period) in QINGXI_PETITION_RED:
+                rate = rng.uniform(0.8, 0.86)
+            rows.append({
+                "unit": unit, "name": name, "category": cat, "period": period,
+                "一般公共预算收入": revenue[unit], "上年一般公共预算收入": round(last),
+                "固定资产投资目标": target, "固定资产投资完成额": round(target * (0.72 + 0.34 * lv + rng.uniform(-0.03, 0.03))),
+                "信访事项数": petitions, "按期办结信访事项数": min(petitions, round(petitions * rate)),
+                "人居环境考评得分": one_decimal(min(99.5, 66 + 33 * lv + rng.uniform(-2, 2))),
+                "招商引资签约项目数": max(0, round(1 + 6 * lv + rng.uniform(-1, 1))),
+                "较大及以上安全事故起数": 1 if (unit, period) in QINGXI_ACCIDENT else 0,
+                "省级以上表彰数": QINGXI_AWARDS.get((unit, period)),
+            })
+        out[period] = rows
+    return out
+
+
 def generate(out_dir: Path) -> list[Path]:
     """Write every region's fact files under ``out_dir``; return the paths written."""
     rng = random.Random(SEED)
@@ -432,6 +485,10 @@ def generate(out_dir: Path) -> list[Path]:
             path = out_dir / folder / f"{period}.csv"
             write_csv(path, header, rows)
             written.append(path)
+    for period, rows in qingxi(random.Random(QINGXI_SEED)).items():
+        path = out_dir / "qingxi-county" / f"{period}.csv"
+        write_csv(path, QINGXI_HEADER, rows)
+        written.append(path)
     path = out_dir / "pzhen" / "ratings.csv"
     write_csv(path, RATING_HEADER, pzhen_reviews(staff, review_rng))
     written.append(path)

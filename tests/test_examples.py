@@ -33,6 +33,7 @@ REGION_RUNS = {
     "wulate-health/health.yaml": ["wulate-health/2025Q1.csv", "wulate-health/2025Q2.csv",
                                   "wulate-health/2025Q3.csv", "wulate-health/2025Q4.csv"],
     "huojia-county/one-thing.yaml": ["huojia-county/2025Q1.csv", "huojia-county/2025Q2.csv"],
+    "qingxi-county/towns.yaml": ["qingxi-county/2024.csv", "qingxi-county/2025.csv"],
 }
 
 
@@ -76,6 +77,10 @@ def test_example_facts_run_in_period_order(ruleset_rel: str, tmp_path: Path) -> 
     if ruleset_rel == "shunde-court/court.yaml":
         assert "red_twice" in fired["2025Q2"]
         assert "integrity_veto" in set().union(*fired.values())
+    if ruleset_rel == "qingxi-county/towns.yaml":  # the county example the report screenshots show
+        nanqiao = next(u for u in outcome.units if u.name == "南桥镇")
+        assert nanqiao.grade == "不合格" and nanqiao.band_grade == "优秀" and "major_accident" in fired["2025"]
+        assert sum(1 for u in outcome.units if u.quota_note == "优秀") == 1
     # the region's report renders (HTML with its history, Markdown), naming every unit
     from kaohe.engine.report import history_from_store, write_report
     from kaohe.engine.store import Store
