@@ -19,6 +19,7 @@ from kaohe.engine.i18n import Lang, register, text
 from kaohe.engine.results import UnitResult
 from kaohe.engine.ruleset.model import IndicatorModel, RulesetModel
 from kaohe.engine.store import RunInfo, Store
+from kaohe.engine.wording import PERCENT, Name, effect_text, read_text, value_text
 
 register(
     {
@@ -33,6 +34,7 @@ register(
         "explain.score": ("得分：{how} = {score}", "score: {how} = {score}"),
         "explain.no_score": ("不计分", "not scored"),
         "explain.light": ("亮灯：{light}（{why}）", "light: {light} ({why})"),
+        "explain.no_lights": ("亮灯：不设灯", "light: none set (the indicator has no lights)"),
         "explain.weight": ("权重 {weight}，贡献 {contribution} 分", "weight {weight}, contributes {contribution}"),
         "explain.missing": ("无数据（on_missing: {mode}）", "no data (on_missing: {mode})"),
         "explain.base": ("基础分 = Σ权重×得分 / Σ权重 = {num} / {den} = {base}",
@@ -193,13 +195,18 @@ def explain_unit(info: RunInfo, unit: UnitResult, facts: Mapping[str, Any], lang
             block.append(text("explain.inputs", lang, inputs=_inputs_text(inputs, labels)))
         else:
             metric_doc = _metric_block(ind, unit.unit, env, labels, (details or {}).get(ind_id), lang, block)
-        block.append(text("explain.value", lang, value=_n(r.value)) if r.value is not None
+        shown = _n(r.value) + (f" = {value_text(r.value, PERCENT)}" if ind.unit == PERCENT else "")
+        block.append(text("explain.value", lang, value=shown) if r.value is not None
                      else text("explain.missing", lang, mode=ind.on_missing))
         if ind.score is not None and r.score is not None:
             block.append(text("explain.score", lang, how=_score_how(ind, r.value), score=_n(r.score)))
         elif ind.score is None:
             block.append(text("explain.no_score", lang))
-        block.append(text("explain.light", lang, light=text(f"light.{r.light}", lang), why=_light_why(ind, r.light, lang)))
+        if ind.lights is None or (ind.lights.green is None and ind.lights.yellow is None):
+            block.append(text("explain.no_lights", lang))
+        else:
+            block.append(text("explain.light", lang, light=text(f"light.{r.light}", lang),
+                              why=_light_why(ind, r.light, lang)))
         counted = _counted(ind, r)
         s = (r.score if r.score is not None else 0.0) if counted else 0.0
         num += r.weight * s if counted else 0.0
@@ -216,14 +223,17 @@ def explain_unit(info: RunInfo, unit: UnitResult, facts: Mapping[str, Any], lang
         lines.extend("  " + b for b in block[1:])
     lines.append(text("explain.base", lang, num=_n(num), den=_n(den), base=_n(unit.base_score)))
     rules = {r.id: r for r in model.rules}
+    names = {**{k: Name(fm.label, fm.unit) for k, fm in model.facts.items()},
+             **{k: Name(im.label, im.unit) for k, im in model.indicators.items()}}
     fired = []
     for f in unit.fired:
         rule = rules.get(f.rule_id)
         effects = rule.then.model_dump(exclude_none=True) if rule else {}
         fired.append({"rule": f.rule_id, "values": dict(f.values), "effects": effects})
         lines.append(text("explain.rule", lang, id=f.rule_id, label=(rule.label if rule and rule.label else f.rule_id),
-                          when=rule.when if rule else "?", values=json.dumps(dict(f.values), ensure_ascii=False),
-                          effects=json.dumps(effects, ensure_ascii=False)))
+                          when=rule.when if rule else "?",
+                          values=text("words.sep", lang).join(read_text(k, v, names, lang) for k, v in f.values.items()),
+                          effects=effect_text(effects, [g.name for g in model.grades], lang)))
     if not unit.fired:
         lines.append(text("explain.no_rules", lang))
     limit = text("explain.limit", lang, limit=_n(model.bonus_limit)) if model.bonus_limit is not None else ""

@@ -66,3 +66,25 @@ def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> CliResu
     p = subprocess.run([str(exe), *map(str, args)], cwd=cwd, capture_output=True, text=True,
                        env=full_env, check=False, timeout=300)
     return CliResult(p.returncode, p.stdout, p.stderr)
+
+
+@pytest.fixture(scope="module")
+def county_runs(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """The bundled county example (18 towns, quotas across the county, a veto), 2024 and 2025 stored.
+
+    Returns (2025 outcome with a fixed creation time, its history, the region folder, a scratch folder).
+    """
+    import dataclasses
+    import datetime as dt
+
+    from kaohe.engine.report import history_from_store
+    from kaohe.engine.run import run
+    from kaohe.engine.store import Store
+
+    folder = tmp_path_factory.mktemp("county")
+    db = f"sqlite:///{folder / 'k.db'}"
+    ruleset = ROOT / "rulesets" / "qingxi-county" / "towns.yaml"
+    for year in ("2024", "2025"):
+        outcome = run(ruleset, ROOT / "examples" / "qingxi-county" / f"{year}.csv", db=db)
+    outcome = dataclasses.replace(outcome, info=dataclasses.replace(outcome.info, created_at=dt.datetime(2026, 1, 5, 9)))
+    return outcome, history_from_store(Store(db), outcome.info), ruleset.parent, folder

@@ -103,12 +103,14 @@ def test_per_unit_cards_show_only_their_own_unit(mini_runs, tmp_path):
     folder = write_report(info, _hostile(units), tmp_path / "cards", per_unit=True, region_dir=region,
                           history=load_history(store, info))
     files = sorted(p.name for p in folder.iterdir())
-    assert files == ["c01.html", "c02.html", "c03.html", "c04.html", "c05.html", "d01.html"]
-    c03 = (folder / "c03.html").read_text(encoding="utf-8")
+    # named by unit name; the hostile name is made safe for every file system
+    assert files == sorted(["_script_alert(1)__script_.html", "=HYPERLINK(_http___x_,_y_).html", "刑三庭.html",
+                            "刑四庭.html", "刑五庭.html", "民一庭.html"])
+    c03 = (folder / "刑三庭.html").read_text(encoding="utf-8")
     assert "刑三庭" in c03 and "刑二庭" not in c03 and "刑四庭" not in c03 and "<svg" in c03
-    assert "<script" not in (folder / "c01.html").read_text(encoding="utf-8")
+    assert "<script" not in (folder / "_script_alert(1)__script_.html").read_text(encoding="utf-8")
     md = write_report(info, units, tmp_path / "md", fmt="md", per_unit=True)
-    assert "刑二庭" not in (md / "c03.md").read_text(encoding="utf-8")
+    assert "刑二庭" not in (md / "刑三庭.md").read_text(encoding="utf-8")
 
 
 def test_html_sections_charts_and_trends(mini_runs, tmp_path):
@@ -202,7 +204,7 @@ def test_cli_report_formats(court_runs, kaohe, tmp_path):
         assert r.exit_code == 0, r.stderr
         assert (tmp_path / f"out.{fmt}").stat().st_size > 0
     r = kaohe("report", run_id, "--per-unit", "--format", "md", "--out", tmp_path / "cards", "--lang", "en")
-    assert r.exit_code == 0 and "report written" in r.stdout and (tmp_path / "cards" / "c01.md").exists()
+    assert r.exit_code == 0 and "report written" in r.stdout and (tmp_path / "cards" / "刑一庭.md").exists()
     r = kaohe("report", run_id, "--format", "docx")
     assert r.exit_code == 3 and "docx" in r.stderr
 

@@ -133,3 +133,99 @@ def _pgm_pixels(data: bytes) -> bytes:
         pos = end
     assert fields[0] == b"P5" and fields[3] == b"255"
     return data[pos + 1:]
+
+
+# One line box per text node: a cell whose text is one word (no space, no punctuation) must not wrap.
+_WRAPPED_WORDS = """
+[...document.querySelectorAll('table td, table th')].filter(c => c.offsetParent !== null).flatMap(c => {
+  const text = c.innerText.trim();
+  if (!text || /[\\s，。；：、（）()·]/.test(text)) return [];
+  const range = document.createRange();
+  range.selectNodeContents(c);
+  const vertical = getComputedStyle(c).writingMode.startsWith('vertical');
+  // a new line starts where a fragment no longer overlaps the line before (superscripts overlap)
+  const spans = [...range.getClientRects()].map(r => vertical ? [-r.right, -r.left] : [r.top, r.bottom])
+      .sort((a, b) => a[0] - b[0]);
+  let lines = 0, end = -Infinity;
+  for (const [start, stop] of spans) { if (start >= end - 1) lines++; end = Math.max(end, stop); }
+  return lines > 1 ? [text] : [];
+})
+"""
+_OVERALL_GRADES = """
+[...document.querySelectorAll('table.ranking.overall tr')].slice(1).map(r => [r.cells[1].innerText, r.cells[4].innerText])
+"""
+
+
+@needs_chromium
+def test_county_report_in_chromium(county_runs):
+    """The county example as a director sees it: screenshot saved to build/county.png for review."""
+    import base64
+
+    outcome, history, region, folder = county_runs
+    report = write_report(outcome.info, outcome.units, folder / "county.html", region_dir=region,
+                          history=history).resolve()
+    with tempfile.TemporaryDirectory(prefix="kaohe-cdp-") as profile:
+        args = [*chromium_args(find_chromium(), profile), "--remote-debugging-port=0",
+                "--window-size=1280,1800", "--hide-scrollbars", "about:blank"]
+        proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            cdp = DevTools(_page_ws(Path(profile) / "DevToolsActivePort"))
+            for domain in ("Page", "Runtime", "Log", "Network"):
+                cdp.call(f"{domain}.enable")
+            cdp.events.clear()
+            cdp.call("Page.navigate", url=report.as_uri())
+            cdp.wait_for("Page.loadEventFired")
+
+            def js(expression: str) -> object:
+                return cdp.call("Runtime.evaluate", expression=expression, returnByValue=True)["result"]["value"]
+
+            summary = js("document.querySelector('#summary').innerText")
+            wrapped = js(_WRAPPED_WORDS)
+            overall = js(_OVERALL_GRADES)
+            board_rows = js("document.querySelectorAll('table.board tbody tr').length")
+            shot = cdp.call("Page.captureScreenshot", format="png", captureBeyondViewport=True,
+                            clip={"x": 0, "y": 0, "width": 1280, "height": 1800, "scale": 1})
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+    BUILD.mkdir(exist_ok=True)
+    (BUILD / "county.png").write_bytes(base64.b64decode(shot["data"]))
+    errors = [e for e in cdp.events if e.get("method") in ("Runtime.exceptionThrown", "Runtime.consoleAPICalled")
+              or (e.get("method") == "Log.entryAdded" and e["params"]["entry"]["level"] == "error")]
+    assert errors == []
+    assert "南桥镇：总分 97.05，因发生较大事故一票否决，等次为 不合格" in summary
+    assert "李集镇：总分 92.38，位列第 4，超出 优秀 名额（20% × 18 = 3.6，取整为 3），评为 良好" in summary
+    assert "较上期（2024）变化最大" in summary and "石桥镇" in summary
+    assert board_rows == 18
+    assert wrapped == []
+    # the overall ranking: grades never go up again down the list, so the vetoed town comes after every 合格
+    order = ["优秀", "良好", "合格", "不合格"]
+    grades = [order.index(g.rstrip("※")) for _, g in overall]
+    assert len(overall) == 18 and grades == sorted(grades)
+    assert [name for name, _ in overall].index("南桥镇") > max(i for i, g in enumerate(grades) if g < 3)
+
+
+@needs_chromium
+@pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="needs poppler-utils (make sysdeps)")
+def test_county_pdf_first_page_is_the_full_leader_summary(county_runs):
+    outcome, history, region, folder = county_runs
+    pdf = write_report(outcome.info, outcome.units, folder / "county.pdf", fmt="pdf", region_dir=region,
+                       history=history)
+
+    def page_text(n: int) -> str:
+        return subprocess.run(["pdftotext", "-layout", "-f", str(n), "-l", str(n), str(pdf), "-"],
+                              capture_output=True, text=True, check=True).stdout
+
+    first, second = page_text(1), page_text(2)
+    assert "领导摘要" in first and "一票否决" in first and "较上期（2024）变化最大" in first
+    assert "见后页" in first  # the summary's last line: it all fits on page 1
+    assert "亮灯看板" in second and "领导摘要" not in second
+    subprocess.run(["pdftoppm", "-r", "40", "-gray", "-f", "1", "-l", "1", str(pdf), str(folder / "p1")], check=True)
+    data = _pgm_pixels(next(folder.glob("p1*.pgm")).read_bytes())
+    half = len(data) // 2
+    lower = sum(1 for p in data[half:int(half * 1.7)] if p < 200) / (half * 0.7)
+    assert lower > 0.02, "the lower half of page 1 is (nearly) empty"
+    BUILD.mkdir(exist_ok=True)
+    shutil.copy(pdf, BUILD / "county.pdf")
+    subprocess.run(["pdftoppm", "-r", "80", "-png", "-f", "1", "-l", "1", "-singlefile", str(pdf),
+                    str(BUILD / "county-page1")], check=True)

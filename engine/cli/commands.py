@@ -145,13 +145,13 @@ def _print_units(units: list, lg: Lang, labels: dict[str, str]) -> None:  # type
 
 
 def _write_report(info, units, path: Path, lg, region_dir, *, fmt: str = "html",  # type: ignore[no-untyped-def]
-                  per_unit: bool = False, store=None) -> Path:
+                  per_unit: bool = False, store=None, order: str | None = None) -> Path:
     from kaohe.engine.report import history_from_store, write_report
 
     history = history_from_store(store, info) if store is not None else None
     details = store.load_details(info.id) if store is not None else None
     return write_report(info, units, path, lang=lg, region_dir=region_dir, history=history,
-                        fmt=fmt, per_unit=per_unit, details=details)
+                        fmt=fmt, per_unit=per_unit, details=details, order=order)
 
 
 def explain(
@@ -207,6 +207,8 @@ def report(
         "--out", help="file to write (a folder with --per-unit); default report.<format> or cards/")] = None,
     fmt_name: FormatOpt = "html",
     per_unit: PerUnitOpt = False,
+    order: Annotated[str | None, typer.Option(
+        "--order", help="units by category (default), rank or facts (the facts file's rows)")] = None,
     db: DbOpt = None,
     lang: LangOpt = "zh",
 ) -> None:
@@ -220,7 +222,7 @@ def report(
         region = Path(info.ruleset_path).parent if info.ruleset_path else None
         target = out_path or (Path("cards") if per_unit else Path(f"report.{fmt_name}"))
         written = _write_report(info, store.load_units(info.id), target, lg, region,
-                                fmt=fmt_name, per_unit=per_unit, store=store)
+                                fmt=fmt_name, per_unit=per_unit, store=store, order=order)
         out.print(text("cli.report.written", lg, path=written), markup=False)
 
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from kaohe.engine.errors import Problem, RunError
 from kaohe.engine.i18n import Lang, register
-from kaohe.engine.report.context import CONTEXT_VERSION, build_context, unit_context
+from kaohe.engine.report.context import CONTEXT_VERSION, ORDERS, build_context, unit_context
 from kaohe.engine.report.history import load_history
 from kaohe.engine.report.output import check_target, make_folder, write_bytes, write_text
 from kaohe.engine.report.render import render_template
@@ -27,7 +27,8 @@ from kaohe.engine.store import RunInfo, Store
 if TYPE_CHECKING:
     from kaohe.engine.details import MetricRecord
 
-__all__ = ["CONTEXT_VERSION", "FORMATS", "Format", "build_context", "check_target", "load_history", "write_report"]
+__all__ = ["CONTEXT_VERSION", "FORMATS", "ORDERS", "Format", "build_context", "card_names", "check_target",
+           "load_history", "write_report"]
 
 Format = Literal["html", "md", "xlsx", "pdf", "json"]
 FORMATS: tuple[str, ...] = ("html", "md", "xlsx", "pdf", "json")
@@ -36,36 +37,36 @@ SUFFIX = {"html": ".html", "md": ".md", "xlsx": ".xlsx", "pdf": ".pdf", "json": 
 register(
     {
         "report.bad_format": ("未知的报告格式 `{format}`；可选：{choices}", "unknown report format `{format}`; expected one of: {choices}"),
+        "report.bad_order": ("未知的单位排列顺序 `{order}`；可选：{choices}", "unknown unit order `{order}`; expected one of: {choices}"),
     }
 )
 
 
 def write_report(info: RunInfo, units: list[UnitResult], path: Path, *, lang: Lang = "zh",
                  region_dir: Path | None = None, history: dict[str, Any] | None = None,
-                 fmt: str = "html", per_unit: bool = False,
+                 fmt: str = "html", per_unit: bool = False, order: str | None = None,
                  details: Mapping[str, MetricRecord] | None = None) -> Path:
     """Write the report of a run to ``path`` (a folder of unit cards with ``per_unit``); return it.
 
-    ``history`` is :func:`load_history`'s result (trends and lights history
-    appear when it has earlier periods); ``details`` is what the run's plugin
-    metrics recorded (``Store.load_details``: e.g. rating's corrections).
+    ``history`` is :func:`load_history`'s result (trends, lights history and
+    the biggest movers appear when it has earlier periods); ``order``
+    (``category``, ``rank``, ``facts``) overrides the ruleset's ``report.order``;
+    ``details`` is what the run's plugin metrics recorded (``Store.load_details``:
+    e.g. rating's corrections).
     """
     if fmt not in FORMATS:
         raise RunError(Problem("report.bad_format", {"format": fmt, "choices": ", ".join(FORMATS)}))
+    if order is not None and order not in ORDERS:
+        raise RunError(Problem("report.bad_order", {"order": order, "choices": ", ".join(ORDERS)}))
     path = Path(path)
     check_target(path, per_unit=per_unit, suffix=SUFFIX[fmt])
-    context = build_context(info, units, lang=lang, history=history, charts=fmt in ("html", "pdf"),
+    context = build_context(info, units, lang=lang, history=history, charts=fmt in ("html", "pdf"), order=order,
                             details=details)
     if not per_unit:
         _write_one(context, path, fmt, region_dir, single=False, template=_chosen_template(info))
         return path
     make_folder(path)
-    used: set[str] = set()
-    for unit in context["units"]:
-        stem = _file_stem(unit["unit"])
-        while stem.lower() in used:  # "a/b" and "a_b" must not overwrite each other
-            stem += "_"
-        used.add(stem.lower())
+    for unit, stem in zip(context["units"], card_names(context["units"]), strict=True):
         _write_one(unit_context(context, unit), path / f"{stem}{SUFFIX[fmt]}", fmt, region_dir, single=True)
     return path
 
@@ -116,10 +117,38 @@ def context_json(context: dict[str, Any]) -> str:
     return json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=False, default=str) + "\n"
 
 
-_UNSAFE = re.compile(r"[^\w.-]+", re.UNICODE)
+def card_names(units: list[dict[str, Any]]) -> list[str]:
+    """File names (without suffix) for per-unit cards: the unit's name, made safe and unique.
+
+    ``南桥镇`` → ``南桥镇``; characters Windows forbids (``<>:"/\\|?*``, control
+    characters) become ``_``, trailing dots and spaces go, reserved device names
+    (``CON``, ``NUL``, ``COM1`` …) get a ``_``; names that collide (also
+    case-insensitively, as on Windows and macOS) get the unit id appended.
+    """
+    stems = [safe_file_stem(u["name"]) or safe_file_stem(u["unit"]) or "unit" for u in units]
+    counts: dict[str, int] = {}
+    for stem in stems:
+        counts[stem.casefold()] = counts.get(stem.casefold(), 0) + 1
+    out: list[str] = []
+    used: set[str] = set()
+    for unit, stem in zip(units, stems, strict=True):
+        if counts[stem.casefold()] > 1:
+            stem = f"{stem}_{safe_file_stem(unit['unit'])[:40] or 'unit'}"
+        while stem.casefold() in used:
+            stem += "_"
+        used.add(stem.casefold())
+        out.append(stem)
+    return out
 
 
-def _file_stem(unit: str) -> str:
-    """A file name for a unit id: unsafe characters become ``_``; never empty or hidden."""
-    stem = _UNSAFE.sub("_", unit).strip("._") or "unit"
-    return stem[:100]
+_FORBIDDEN = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]')
+_RESERVED = re.compile(r"^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\..*)?$", re.IGNORECASE)
+MAX_STEM = 80
+
+
+def safe_file_stem(name: str) -> str:
+    """``name`` as a file name that Windows, macOS and Linux all accept (may be empty)."""
+    stem = _FORBIDDEN.sub("_", name.strip())[:MAX_STEM].rstrip(". ").lstrip(".")
+    if _RESERVED.match(stem):
+        stem = f"{stem}_"
+    return stem

@@ -89,19 +89,18 @@ def _svg(fig: Any, *, tight: bool = True) -> Markup:
     return Markup(text)  # noqa: S704 - produced by matplotlib from escaped text
 
 
-def grade_distribution(grades: Sequence[dict[str, Any]], *, count_label: str, quota_label: str,
-                       total: int) -> Markup:
-    """Bars of units per grade, with the quota's maximum as a dashed marker."""
+def grade_distribution(grades: Sequence[dict[str, Any]], *, count_label: str, quota_label: str) -> Markup:
+    """Bars of units per grade, with the quota's places (``grades[].places``, an integer) as a dashed marker."""
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(4.2, 2.4))
+    fig, ax = plt.subplots(figsize=(3.6, 2.2))
     names = [g["name"] for g in grades]
     counts = [g["count"] for g in grades]
     xs = range(len(names))
     ax.bar(xs, counts, color=ACCENT, label=count_label)
     labelled = False
     for x, g in zip(xs, grades, strict=True):
-        if g.get("quota_fraction") is not None:
-            ax.hlines(g["quota_fraction"] * total, x - 0.4, x + 0.4, colors=LIGHT_COLOURS["red"],
+        if g.get("places") is not None:
+            ax.hlines(g["places"], x - 0.4, x + 0.4, colors=LIGHT_COLOURS["red"],
                       linestyles="dashed", label=None if labelled else quota_label)
             labelled = True
         ax.annotate(str(g["count"]), (x, g["count"]), ha="center", va="bottom", fontsize=8)
@@ -129,7 +128,8 @@ def unit_vs_category(labels: Sequence[str], unit_scores: Sequence[float | None],
                      category_means: Sequence[float | None], *, unit_label: str, mean_label: str) -> Markup:
     """Horizontal bars: the unit's indicator scores against its category's average."""
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(3.8, 0.5 + 0.38 * max(1, len(labels))))
+    fig, ax = plt.subplots(figsize=(3.2, 0.5 + 0.34 * max(1, len(labels))))
+    labels = [_wrap(label, LABEL_CHARS) for label in labels]
     ys = list(range(len(labels)))
     ax.barh([y + 0.2 for y in ys], [s or 0 for s in unit_scores], height=0.38, color=ACCENT, label=unit_label)
     ax.barh([y - 0.2 for y in ys], [s or 0 for s in category_means], height=0.38, color=MUTED, label=mean_label)
@@ -138,15 +138,27 @@ def unit_vs_category(labels: Sequence[str], unit_scores: Sequence[float | None],
     ax.set_xlim(0, 100)
     ax.legend(fontsize=7, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=2)
     # Fixed margins instead of a tight bounding box: one draw per chart, not two (cards are many).
-    fig.subplots_adjust(left=0.3, right=0.97, top=0.97, bottom=0.3)
+    fig.subplots_adjust(left=0.34, right=0.97, top=0.97, bottom=0.3)
     return _svg(fig, tight=False)
+
+
+LABEL_CHARS = 7
+"""Characters per line of a bar label (long Chinese labels wrap instead of being cut off)."""
+
+
+def _wrap(label: str, width: int) -> str:
+    """Break ``label`` into lines of at most ``width`` characters (Chinese has no spaces to break at)."""
+    if len(label) <= width:
+        return label
+    lines = [label[i:i + width] for i in range(0, len(label), width)]
+    return "\n".join(lines[:2]) + ("…" if len(lines) > 2 else "")
 
 
 def trends(periods: Sequence[str], series: Sequence[tuple[str, Sequence[float | None], Sequence[str]]]) -> Markup:
     """Small multiples: one sparkline per indicator, points coloured by that period's light."""
     plt = _pyplot()
     n = max(1, len(series))
-    fig, axes = plt.subplots(1, n, figsize=(1.7 * n, 1.1), squeeze=False)
+    fig, axes = plt.subplots(1, n, figsize=(1.5 * n, 1.2), squeeze=False)
     xs = list(range(len(periods)))
     for ax, (label, values, lights) in zip(axes[0], series, strict=False):
         pts = [(x, v) for x, v in zip(xs, values, strict=True) if v is not None]
@@ -154,8 +166,8 @@ def trends(periods: Sequence[str], series: Sequence[tuple[str, Sequence[float | 
             ax.plot([p[0] for p in pts], [p[1] for p in pts], color=ACCENT, linewidth=1)
             ax.scatter([p[0] for p in pts], [p[1] for p in pts], s=10, zorder=3,
                        c=[LIGHT_COLOURS.get(lights[x], MUTED) for x, _ in pts])
-        ax.set_title(label, fontsize=8)
+        ax.set_title(_wrap(label, 2 * LABEL_CHARS), fontsize=7)
         ax.set_xticks(xs, [p[-2:] for p in periods], fontsize=6)
         ax.tick_params(axis="y", labelsize=6)
-    fig.subplots_adjust(left=0.12, right=0.98, top=0.8, bottom=0.2, wspace=0.45)
+    fig.subplots_adjust(left=0.12, right=0.98, top=0.7, bottom=0.17, wspace=0.45)
     return _svg(fig, tight=False)

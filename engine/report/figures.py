@@ -17,8 +17,7 @@ def draw_charts(context: dict[str, Any]) -> None:
     out = context["charts"]
     out["enabled"] = True
     units = context["units"]
-    out["grades"] = charts.grade_distribution(context["grades"], count_label=t["count"],
-                                              quota_label=t["quota"], total=len(units))
+    out["grades"] = charts.grade_distribution(context["grades"], count_label=t["count"], quota_label=t["quota"])
     scores: dict[str, list[float]] = {}
     for u in units:
         if u["score"] is not None:
@@ -32,6 +31,7 @@ def draw_charts(context: dict[str, Any]) -> None:
     if out["units_omitted"]:
         return
     labels = {i["id"]: i["label"] for i in context["indicators"]}
+    percent = {i["id"] for i in context["indicators"] if i.get("percent")}
     for u in units:
         rows = u["indicators"]
         doc: dict[str, Any] = {
@@ -43,7 +43,8 @@ def draw_charts(context: dict[str, Any]) -> None:
         trend = u["trend"]
         if trend is not None:
             doc["trend"] = charts.trends(trend["periods"], [
-                (labels.get(iid, iid), series["values"], series["lights"])
+                (labels.get(iid, iid) + (("（%）" if context["lang"] == "zh" else " (%)") if iid in percent else ""),
+                 [v * 100 if v is not None and iid in percent else v for v in series["values"]], series["lights"])
                 for iid, series in trend["indicators"].items()
             ])
         out["units"][u["unit"]] = doc

@@ -306,6 +306,8 @@ class ReportOptions(_Model):
 
     ranking: bool = True
     template: str | None = None
+    order: Literal["category", "rank", "facts"] = Field(
+        default="category", description="order of units in reports: category, rank (place) or facts (the facts file)")
 
 
 class RulesetModel(_Model):
