@@ -18,6 +18,7 @@ import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -25,6 +26,9 @@ from scipy import stats
 
 from kaohe.engine.i18n import Lang
 from kaohe.engine.results import UnitResult
+
+if TYPE_CHECKING:
+    from kaohe.engine.store import Store
 
 __all__ = ["Analysis", "Correlation", "Flag", "analyze", "analyze_runs", "effect_size", "metric_tables"]
 
@@ -162,7 +166,8 @@ def analyze_runs(run_ids: Sequence[str], *, db: str | None = None, target: str |
     return analyze([store.load_units(i.id) for i in infos], target=target, run_ids=[i.id for i in infos])
 
 
-def metric_tables(run_ids: Sequence[str], *, db: str | None = None, lang: Lang = "zh") -> list[dict[str, object]]:
+def metric_tables(run_ids: Sequence[str], *, db: str | None = None, lang: Lang = "zh",
+                  store: Store | None = None) -> list[dict[str, object]]:
     """What each plugin metric of the runs recorded, as tables (e.g. how ``rating`` corrected each ratee).
 
     Read from the stored runs alone (``Store.load_details``); each metric
@@ -170,11 +175,12 @@ def metric_tables(run_ids: Sequence[str], *, db: str | None = None, lang: Lang =
     table otherwise).  One JSON-ready object per run and metric indicator:
     ``run``, ``indicator``, ``metric``, its ``warnings`` in ``lang`` and its
     ``tables`` (``id``, ``title``, ``columns`` as ``[{key, header}]``, ``rows``).
+    ``store`` is an open store to use instead of opening ``db``.
     """
     from kaohe.engine.details import analysis_tables, warning_texts
     from kaohe.engine.store import Store
 
-    store = Store(db)
+    store = store or Store(db)
     out: list[dict[str, object]] = []
     for run_id in run_ids:
         info = store.get_run(run_id)

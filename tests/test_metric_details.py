@@ -224,3 +224,20 @@ def test_the_rating_adjust_warning(project, kaohe) -> None:  # type: ignore[no-u
     [ruleset] = json.loads(kaohe("validate", "r.yaml", "--json").stdout)["rulesets"]
     assert [w["path"] for w in ruleset["warnings"] if w["code"] == "rating.adjust_removes_performance"] == [
         "indicators.review.with.adjust"]
+
+
+def test_serve_shows_the_metrics_tables_and_lines(tmp_path, metrics) -> None:  # type: ignore[no-untyped-def]
+    from tests.serve_support import build
+
+    ws = build(tmp_path)
+    (ws.rulesets / "shares").mkdir()
+    (ws.rulesets / "shares" / "r.yaml").write_text(RULESET.lstrip(), encoding="utf-8")
+    (tmp_path / "f.csv").write_text(FACTS, encoding="utf-8")
+    run_id = run(ws.rulesets / "shares" / "r.yaml", tmp_path / "f.csv", period="2025", db=ws.db).info.id
+    office = ws.client("office")
+    page = office.get(f"/runs/{run_id}/analyze").text
+    assert "<caption>各单位占比</caption>" in page and '<td class="num">0.6</td>' in page and "⚠ 总数只有 100" in page
+    report = office.get(f"/runs/{run_id}/report.html").text
+    assert 'id="metric-share"' in report and "占总数 100.0 的 0.3" in report
+    api = office.get(f"/api/runs/{run_id}/units/b/explain").json()
+    assert api["indicators"][0]["metric"]["details"] == {"part": 30.0, "share": 0.3}

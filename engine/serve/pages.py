@@ -152,14 +152,15 @@ def card_html(request: Request, run: str, unit: str) -> Response:
 
 @router.get("/runs/{run}/analyze")
 def analyze_page(request: Request, run: str) -> Response:
-    """Which indicators move together, and which never differentiate units."""
-    from kaohe.engine.analyze import analyze
+    """Which indicators move together, which never differentiate units, and each plugin metric's own tables."""
+    from kaohe.engine.analyze import analyze, metric_tables
 
     p = signed_in(request)
     require(p, "admin", "office")
     info = visible_run(request, p, run)
     result = analyze([state(request).runs.units(info)], run_ids=[info.id])
-    return render(request, "analyze.html.j2", info=info, result=result)
+    metrics = metric_tables([info.id], lang=lang_of(request), store=state(request).runs.store)
+    return render(request, "analyze.html.j2", info=info, result=result, metrics=metrics)
 
 
 @router.get("/runs/{run}/download/{fmt}")

@@ -110,7 +110,7 @@ class RunCache:
             from kaohe.engine.report import build_context, history_from_store
 
             return build_context(info, self.units(info), lang=lang, history=history_from_store(self.store, info),
-                                 charts=True)
+                                 charts=True, details=self.store.load_details(info.id))
         return self._get(info, f"context.{lang}", compute)
 
     def unit_context(self, info: RunInfo, lang: Lang, unit: str) -> dict[str, Any] | None:
