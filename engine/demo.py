@@ -42,5 +42,5 @@ def run_demo(*, db: str | None, out_dir: Path, lang: Lang, echo: Callable[[str],
     path = out_dir / f"{DEMO_REGION}-{outcome.info.period}.html"
     path.parent.mkdir(parents=True, exist_ok=True)
     history = history_from_store(Store(db), outcome.info)
-    write_report(outcome.info, outcome.units, path, lang=lang, region_dir=DEMO_RULESET.parent, history=history)
+    write_report(outcome.info, list(outcome.units), path, lang=lang, region_dir=DEMO_RULESET.parent, history=history)
     return path

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -183,3 +183,39 @@ class Evaluation:
         """Per-unit views in unit order."""
         for i in range(len(self.units)):
             yield self.unit(i)
+
+    def views(self) -> UnitViews:
+        """A list-like of per-unit views, each built only when it is read."""
+        return UnitViews(self)
+
+
+class UnitViews(Sequence[UnitResult]):
+    """``Evaluation`` seen as a sequence of :class:`UnitResult` (built on access).
+
+    A million-unit run never holds a million result objects: explain, reports
+    and tests read units one at a time through this view, while JSON output
+    and storage read the columns directly.
+    """
+
+    def __init__(self, evaluation: Evaluation):
+        self.evaluation = evaluation
+
+    def __len__(self) -> int:
+        return len(self.evaluation)
+
+    @overload
+    def __getitem__(self, i: int) -> UnitResult: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[UnitResult]: ...
+
+    def __getitem__(self, i: int | slice) -> UnitResult | list[UnitResult]:
+        n = len(self.evaluation)
+        if isinstance(i, slice):
+            return [self.evaluation.unit(k) for k in range(*i.indices(n))]
+        if not -n <= i < n:
+            raise IndexError(i)
+        return self.evaluation.unit(i % n)
+
+    def __iter__(self) -> Iterator[UnitResult]:
+        return self.evaluation.iter_units()

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import overload
+from typing import BinaryIO, overload
 
 from kaohe import __version__
 from kaohe.engine.details import warning_problems
@@ -32,7 +32,7 @@ class RunOutcome:
     """A finished run: its stored record, its units, and whether it was re-used."""
 
     info: RunInfo
-    units: list[UnitResult]
+    units: Sequence[UnitResult]
     reused: bool
     ruleset: Ruleset
     evaluation: Evaluation | None = None
@@ -49,6 +49,13 @@ class RunOutcome:
             doc["indicators"] = {k: inds[k] for k in order if k in inds}
             units.append(doc)
         return {"run": self.info.as_json(), "units": units, "ties": self.info.ties}
+
+    def write_json(self, out: BinaryIO) -> None:
+        """Stream the same document as :meth:`as_json` (as its ``json.dumps(indent=2)`` bytes)."""
+        from kaohe.engine.runjson import write_run_json
+
+        source = self.evaluation if self.evaluation is not None else self.units
+        write_run_json(out, self.info.as_json(), source, list(self.ruleset.model.indicators), self.info.ties)
 
 
 def ruleset_json(ruleset: Ruleset) -> str:
@@ -159,7 +166,7 @@ def run(
     saved = store.save_run(info, evaluation, facts_by_unit(facts), force=force)
     timings.measure("store", t)
     warnings += warning_problems(evaluation.metric_details, ruleset.locate)
-    return RunOutcome(saved, list(evaluation.iter_units()), False, ruleset, evaluation, warnings)
+    return RunOutcome(saved, evaluation.views(), False, ruleset, evaluation, warnings)
 
 
 HISTORY_PERIODS = 8

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shlex
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -9,7 +11,7 @@ import typer
 from rich.table import Table
 
 from kaohe.engine.cli.options import DbOpt, JsonOpt, LangOpt, StrictOpt, lang_of, ruleset_files
-from kaohe.engine.cli.output import err, fmt, out, print_json, reported
+from kaohe.engine.cli.output import err, out, print_json, reported
 from kaohe.engine.i18n import Lang, register, text
 
 register(
@@ -123,25 +125,37 @@ def run_cmd(
             _write_report(outcome.info, outcome.units, report, lg, outcome.ruleset.region_dir,
                           fmt=report_format, per_unit=per_unit, store=Store(db))
         if as_json:
-            print_json(outcome.as_json())
+            sys.stdout.flush()
+            outcome.write_json(sys.stdout.buffer)
+            sys.stdout.buffer.flush()
             return
         if outcome.reused:
             err.print(text("cli.run.reused", lg, id=outcome.info.id), markup=False)
-        _print_units(outcome.units, lg, {k: c.label for k, c in outcome.ruleset.model.categories.items()})
+        _print_outcome(outcome, lg, db)
         out.print(text("cli.run.done", lg, id=outcome.info.id, ruleset=outcome.info.ruleset_id,
                        period=outcome.info.period, units=outcome.info.units, db=database_url(db)), markup=False)
         if report is not None:
             out.print(text("cli.report.written", lg, path=report), markup=False)
 
 
-def _print_units(units: list, lg: Lang, labels: dict[str, str]) -> None:  # type: ignore[type-arg]
-    """Units grouped by category (in the ruleset's order), best first."""
-    table = Table(*(text(f"cli.col.{c}", lg) for c in ("unit", "category", "score", "grade", "rank", "alerts")))
-    order = {k: i for i, k in enumerate(labels)}
-    for u in sorted(units, key=lambda u: (order.get(u.category, len(order)), u.rank or 10**9, u.unit)):
-        table.add_row(f"{u.unit} {u.name}", labels.get(u.category, u.category), fmt(u.score), u.grade or "—",
-                      str(u.rank or "—"), " ".join(u.alerts))
-    out.print(table)
+def _print_outcome(outcome, lg: Lang, db: str | None) -> None:  # type: ignore[no-untyped-def]
+    """Every unit when there are few; otherwise a summary and the command for the full report."""
+    from kaohe.engine.cli.summary import TABLE_LIMIT, Columns, print_summary, print_units
+
+    model = outcome.ruleset.model
+    labels = {k: c.label for k, c in model.categories.items()}
+    if len(outcome.units) <= TABLE_LIMIT:
+        print_units(out, outcome.units, lg, labels)
+        return
+    source = outcome.evaluation if outcome.evaluation is not None else outcome.units
+    command = f"kaohe report {outcome.info.id} --out report.html"
+    if db:
+        from sqlalchemy.engine import make_url
+
+        from kaohe.engine.store import database_url
+
+        command += f" --db {shlex.quote(make_url(database_url(db)).render_as_string(hide_password=True))}"
+    print_summary(out, Columns.of(source), lg, labels, [g.name for g in model.grades], command)
 
 
 def _write_report(info, units, path: Path, lg, region_dir, *, fmt: str = "html",  # type: ignore[no-untyped-def]
