@@ -25,6 +25,7 @@ from kaohe.engine.results import Evaluation, UnitResult
 from kaohe.engine.ruleset import Ruleset, load_ruleset
 from kaohe.engine.ruleset.versions import select_version
 from kaohe.engine.store import RunInfo, Store
+from kaohe.engine.store_rows import FactColumns
 
 
 @dataclass
@@ -163,7 +164,7 @@ def run(
         kaohe_version=__version__,
         created_at=started,
     )
-    saved = store.save_run(info, evaluation, facts_by_unit(facts), force=force)
+    saved = store.save_run(info, evaluation, FactColumns(facts.numbers, facts.strings), force=force)
     timings.measure("store", t)
     warnings += warning_problems(evaluation.metric_details, ruleset.locate)
     return RunOutcome(saved, evaluation.views(), False, ruleset, evaluation, warnings)

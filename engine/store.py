@@ -4,7 +4,8 @@ A run is written in one transaction, so a failure leaves nothing behind.  The
 run id is derived from (ruleset sha256, facts sha256, period): the same
 inputs give the same run, and re-running is a no-op unless forced.  SQLite
 by default (``kaohe.db``); any SQLAlchemy URL (PostgreSQL) via ``--db`` or
-``KAOHE_DB``.  Rows are inserted in bulk (executemany) for speed.
+``KAOHE_DB``.  Rows are built column by column and inserted in bulk (executemany;
+COPY on PostgreSQL), see ``engine.store_rows``.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import hashlib
 import json
 import math
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -32,12 +33,23 @@ from kaohe.engine.errors import Hint, Problem, RunError
 from kaohe.engine.i18n import register
 from kaohe.engine.migrations import upgrade
 from kaohe.engine.results import Evaluation, Firing, IndicatorResult, UnitResult
+from kaohe.engine.store_rows import (
+    ALERT_COLUMNS,
+    FIRING_COLUMNS,
+    INDICATOR_COLUMNS,
+    UNIT_COLUMNS,
+    FactColumns,
+    write_rows,
+)
+from kaohe.engine.store_rows import alert_rows as _alert_rows
+from kaohe.engine.store_rows import firing_rows as _firing_rows
+from kaohe.engine.store_rows import indicator_rows as _indicator_rows
+from kaohe.engine.store_rows import unit_rows as _unit_rows
 
 if TYPE_CHECKING:
     from kaohe.engine.details import MetricRecord
 
 DEFAULT_DB = "sqlite:///kaohe.db"
-BATCH = 20_000
 
 register(
     {
@@ -394,10 +406,12 @@ class Store:
         if self.readonly:
             raise RunError(Problem("store.readonly", {"url": self.url}))
 
-    def save_run(self, info: RunInfo, evaluation: Evaluation, facts: Sequence[Mapping[str, object]],
-                 *, force: bool = False) -> RunInfo:
+    def save_run(self, info: RunInfo, evaluation: Evaluation,
+                 facts: FactColumns | Sequence[Mapping[str, object]], *, force: bool = False) -> RunInfo:
         """Write the run in one transaction (replacing an earlier one with the same id if ``force``).
 
+        ``facts`` are the units' input facts (:class:`FactColumns` from the fact
+        table's columns, or one mapping per unit), stored for ``explain``.
         Several processes may store at once (engine/database.py): the transaction
         holds the write lock for this run id, and one that loses a race is retried;
         an identical run stored meanwhile by another process is returned as is.
@@ -414,11 +428,11 @@ class Store:
                         conn.execute(delete(table).where(table.run_id == info.id))  # type: ignore[arg-type]
                     conn.execute(delete(RunRow).where(RunRow.id == info.id))  # type: ignore[arg-type]
                 conn.execute(insert(RunRow), [_run_row(info)])
-                _bulk(conn, UnitRow, _unit_rows(info.id, evaluation, facts))
-                _bulk(conn, IndicatorRow, _indicator_rows(info.id, evaluation))
-                _bulk(conn, FiringRow, _firing_rows(info.id, evaluation))
-                _bulk(conn, AlertRow, _alert_rows(info.id, evaluation))
-                _bulk(conn, MetricDetailRow, _detail_rows(info.id, evaluation))
+                write_rows(conn, UnitRow, UNIT_COLUMNS, _unit_rows(info.id, evaluation, facts))
+                write_rows(conn, IndicatorRow, INDICATOR_COLUMNS, _indicator_rows(info.id, evaluation))
+                write_rows(conn, FiringRow, FIRING_COLUMNS, _firing_rows(info.id, evaluation))
+                write_rows(conn, AlertRow, ALERT_COLUMNS, _alert_rows(info.id, evaluation))
+                write_rows(conn, MetricDetailRow, DETAIL_COLUMNS, _detail_rows(info.id, evaluation))
             return info
 
         try:
@@ -450,85 +464,14 @@ def _run_row(info: RunInfo) -> dict[str, Any]:
     return d
 
 
-_PLACEHOLDER = {"qmark": "?", "format": "%s", "pyformat": "%s"}
+DETAIL_COLUMNS = ("run_id", "indicator", "unit", "data_json")
 
 
-def _bulk(conn: Any, table: type[SQLModel], rows: Iterable[dict[str, Any]]) -> None:
-    """Insert plain rows in batches through the driver's own executemany.
-
-    The rows hold only text, numbers and NULL, so SQLAlchemy's per-row
-    processing buys nothing; going to the DBAPI directly makes storing 1M
-    units several times faster.  Drivers with another parameter style fall
-    back to SQLAlchemy's bulk insert.
-    """
-    mark = _PLACEHOLDER.get(conn.dialect.paramstyle)
-    sql: str | None = None
-    batch: list[Any] = []
-
-    def flush() -> None:
-        if not batch:
-            return
-        if mark is None:
-            conn.execute(insert(table), batch)
-        else:
-            conn.exec_driver_sql(sql, [tuple(r.values()) for r in batch])
-        batch.clear()
-
-    for row in rows:
-        if sql is None and mark is not None:
-            columns = ", ".join(row)
-            sql = f"INSERT INTO {table.__tablename__} ({columns}) VALUES ({', '.join([mark] * len(row))})"
-        batch.append(row)
-        if len(batch) >= BATCH:
-            flush()
-    flush()
-
-
-def _unit_rows(run_id: str, ev: Evaluation, facts: Sequence[Mapping[str, object]]) -> Iterable[dict[str, Any]]:
-    names = ev.grade_names
-    for i, unit in enumerate(ev.units):
-        yield {
-            "run_id": run_id, "unit": unit, "name": ev.names[i], "category": ev.categories[i],
-            "parent": ev.parents[i], "base_score": _opt(float(ev.base_score[i])),
-            "points": float(ev.points[i]), "score": _opt(float(ev.score[i])),
-            "grade": names[ev.grade[i]] if ev.grade[i] >= 0 else None,
-            "rank": int(ev.rank[i]) if ev.rank[i] > 0 else None,
-            "band_grade": names[ev.band_grade[i]] if ev.band_grade[i] >= 0 else None,
-            "cap_grade": names[ev.cap_grade[i]] if ev.cap_grade[i] >= 0 else None,
-            "quota_note": ev.quota_notes.get(unit),
-            "facts_json": json.dumps(facts[i], ensure_ascii=False) if i < len(facts) else "{}",
-        }
-
-
-def _indicator_rows(run_id: str, ev: Evaluation) -> Iterable[dict[str, Any]]:
-    from kaohe.engine.results import LIGHTS
-
-    cols = [(k, c.value.tolist(), c.score.tolist(), c.light.tolist(), c.weight.tolist())
-            for k, c in ev.indicators.items()]
-    for i, unit in enumerate(ev.units):
-        for k, value, score, light, weight in cols:
-            yield {"run_id": run_id, "unit": unit, "indicator": k, "value": _opt(value[i]),
-                   "score": _opt(score[i]), "light": LIGHTS[light[i]], "weight": weight[i]}
-
-
-def _firing_rows(run_id: str, ev: Evaluation) -> Iterable[dict[str, Any]]:
-    for unit in ev.units:
-        for f in ev.firings.get(unit, []):
-            yield {"run_id": run_id, "unit": unit, "rule_id": f.rule_id,
-                   "values_json": json.dumps(dict(f.values), ensure_ascii=False, sort_keys=True)}
-
-
-def _alert_rows(run_id: str, ev: Evaluation) -> Iterable[dict[str, Any]]:
-    for kind, source in (("alert", ev.alerts), ("note", ev.notes)):
-        for unit in ev.units:
-            for text in source.get(unit, []):
-                yield {"run_id": run_id, "unit": unit, "kind": kind, "text": text}
-
-
-def _detail_rows(run_id: str, ev: Evaluation) -> Iterable[dict[str, Any]]:
+def _detail_rows(run_id: str, ev: Evaluation) -> Iterator[list[tuple[Any, ...]]]:
+    """``metric_details`` rows: each metric's head (unit ""), then its units."""
+    rows: list[tuple[Any, ...]] = []
     for indicator, rec in ev.metric_details.items():
-        yield {"run_id": run_id, "indicator": indicator, "unit": "",
-               "data_json": json.dumps(rec.head(), ensure_ascii=False, sort_keys=True)}
-        for unit in sorted(rec.units):
-            yield {"run_id": run_id, "indicator": indicator, "unit": unit,
-                   "data_json": json.dumps(rec.units[unit], ensure_ascii=False, sort_keys=True)}
+        rows.append((run_id, indicator, "", json.dumps(rec.head(), ensure_ascii=False, sort_keys=True)))
+        rows += [(run_id, indicator, unit, json.dumps(rec.units[unit], ensure_ascii=False, sort_keys=True))
+                 for unit in sorted(rec.units)]
+    yield rows

@@ -58,11 +58,11 @@ def do_run(files: Path, db: str, csv: str = "q1.csv", period: str = "2025Q1", **
 # -- atomicity ------------------------------------------------------------------
 
 def _fail_midway(real):
+    """The rows come in batches: fail once the first batch has been written."""
     def rows(run_id, ev):
-        for n, row in enumerate(real(run_id, ev)):
-            if n == 5:
-                raise RuntimeError("disk on fire")
-            yield row
+        for batch in real(run_id, ev):
+            yield batch
+            raise RuntimeError("disk on fire")
     return rows
 
 

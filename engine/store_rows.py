@@ -1,0 +1,173 @@
+"""Rows of a run for the database, built column by column and written in bulk.
+
+The evaluation is columnar; so are the rows: each batch of units becomes
+one list per column (NaN turned into NULL by numpy, facts JSON assembled
+from per-column JSON text), zipped into tuples only as the driver consumes
+them.  No dict or object is built per unit.  SQLite (and any DBAPI driver)
+gets ``executemany``; PostgreSQL through psycopg gets ``COPY … FROM STDIN``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from itertools import repeat
+from typing import Any
+
+import numpy as np
+import orjson
+
+from kaohe.engine.results import LIGHTS, Evaluation
+
+BATCH = 20_000
+
+UNIT_COLUMNS = ("run_id", "unit", "name", "category", "parent", "base_score", "points", "score", "grade",
+                "rank", "band_grade", "cap_grade", "quota_note", "facts_json")
+INDICATOR_COLUMNS = ("run_id", "unit", "indicator", "value", "score", "light", "weight")
+FIRING_COLUMNS = ("run_id", "unit", "rule_id", "values_json")
+ALERT_COLUMNS = ("run_id", "unit", "kind", "text")
+
+Rows = Iterator[list[tuple[Any, ...]]]
+"""Batches of rows, each row a tuple in the order of the table's column list."""
+
+
+class FactColumns:
+    """Each unit's input facts as JSON text for ``facts_json``, a batch at a time.
+
+    Numbers come from float arrays (NaN = missing = ``null``), text from lists;
+    the text of a batch is made per column, then joined per unit, which gives
+    the same JSON as ``json.dumps`` of each unit's facts dict.
+    """
+
+    def __init__(self, numbers: Mapping[str, np.ndarray], strings: Mapping[str, Sequence[str | None]]):
+        self.numbers = numbers
+        self.strings = strings
+        names = [*numbers, *strings]
+        self.template = "{" + ", ".join(json.dumps(k, ensure_ascii=False).replace("%", "%%") + ": %s"
+                                        for k in names) + "}"
+
+    def texts(self, start: int, stop: int) -> list[str]:
+        """``facts_json`` of units ``start`` .. ``stop - 1``."""
+        cols: list[list[str]] = []
+        for col in self.numbers.values():
+            part = col[start:stop]
+            cols.append(_float_texts(part) if len(part) else [])
+        for scol in self.strings.values():
+            cols.append([json.dumps(v, ensure_ascii=False) for v in scol[start:stop]])
+        if not cols:
+            return ["{}"] * (stop - start)
+        t = self.template
+        return [t % row for row in zip(*cols, strict=True)]
+
+
+def _float_texts(values: np.ndarray) -> list[str]:
+    """JSON numbers as Python's ``json`` writes them (``null`` for NaN)."""
+    text = orjson.dumps(values, option=orjson.OPT_SERIALIZE_NUMPY).decode()[1:-1].split(",")
+    tiny = (values != 0) & (np.abs(values) < 1e-4)  # orjson spells these differently (0.00001, 1e-5)
+    for i in np.flatnonzero(tiny).tolist():
+        text[i] = repr(float(values[i]))
+    return text
+
+
+def _nullable(values: np.ndarray) -> list[float | None]:
+    """Floats with NaN as None (drivers would store NaN, not NULL)."""
+    obj = values.astype(object)
+    obj[np.isnan(values)] = None
+    out: list[float | None] = obj.tolist()
+    return out
+
+
+def _names(codes: np.ndarray, names: Sequence[str]) -> list[str | None]:
+    table = np.asarray([*names, None], dtype=object)  # code -1 → None
+    out: list[str | None] = table[codes].tolist()
+    return out
+
+
+def unit_rows(run_id: str, ev: Evaluation, facts: FactColumns | Sequence[Mapping[str, object]]) -> Rows:
+    """``unit_results`` rows."""
+    n = len(ev)
+    for start in range(0, n, BATCH):
+        stop = min(start + BATCH, n)
+        sl = slice(start, stop)
+        units = list(ev.units[sl])
+        if isinstance(facts, FactColumns):
+            facts_json = facts.texts(start, stop)
+        else:
+            facts_json = [json.dumps(facts[i], ensure_ascii=False) if i < len(facts) else "{}"
+                          for i in range(start, stop)]
+        rank = [r if r > 0 else None for r in ev.rank[sl].tolist()]
+        yield list(zip(
+            repeat(run_id), units, ev.names[sl], ev.categories[sl], ev.parents[sl],
+            _nullable(ev.base_score[sl]), ev.points[sl].tolist(), _nullable(ev.score[sl]),
+            _names(ev.grade[sl], ev.grade_names), rank, _names(ev.band_grade[sl], ev.grade_names),
+            _names(ev.cap_grade[sl], ev.grade_names), [ev.quota_notes.get(u) for u in units], facts_json,
+            strict=False))
+
+
+def indicator_rows(run_id: str, ev: Evaluation) -> Rows:
+    """``indicator_results`` rows: per batch of units, indicator after indicator (each unit's
+    indicators keep the ruleset's order by row id)."""
+    n = len(ev)
+    lights = np.asarray(LIGHTS, dtype=object)
+    for start in range(0, n, BATCH):
+        sl = slice(start, min(start + BATCH, n))
+        units = list(ev.units[sl])
+        rows: list[tuple[Any, ...]] = []
+        for k, c in ev.indicators.items():
+            rows += zip(repeat(run_id), units, repeat(k), _nullable(c.value[sl]), _nullable(c.score[sl]),
+                        lights[c.light[sl]].tolist(), c.weight[sl].tolist(), strict=False)
+        yield rows
+
+
+def firing_rows(run_id: str, ev: Evaluation) -> Rows:
+    """``rule_firings`` rows (only units where a rule fired)."""
+    rows = [(run_id, unit, f.rule_id, json.dumps(dict(f.values), ensure_ascii=False, sort_keys=True))
+            for unit, fired in sorted(ev.firings.items()) for f in fired]
+    for start in range(0, len(rows), BATCH):
+        yield rows[start:start + BATCH]
+
+
+def alert_rows(run_id: str, ev: Evaluation) -> Rows:
+    """``alerts`` rows: alerts, then notes, each in unit order."""
+    rows = [(run_id, unit, kind, t) for kind, source in (("alert", ev.alerts), ("note", ev.notes))
+            for unit in sorted(source) for t in source[unit]]
+    for start in range(0, len(rows), BATCH):
+        yield rows[start:start + BATCH]
+
+
+_PLACEHOLDER = {"qmark": "?", "format": "%s", "pyformat": "%s"}
+
+
+def write_rows(conn: Any, table: Any, columns: Sequence[str], batches: Rows) -> None:
+    """Insert the batches into ``table`` inside the caller's transaction.
+
+    psycopg: ``COPY`` (several times faster than INSERT for a million rows);
+    other DBAPI drivers: ``executemany`` with the driver's own placeholders;
+    anything else: SQLAlchemy's bulk insert.
+    """
+    name = table.__tablename__
+    cols = ", ".join(columns)
+    if conn.dialect.driver == "psycopg":
+        from sqlalchemy.exc import DBAPIError
+
+        sql = f"COPY {name} ({cols}) FROM STDIN"
+        raw = conn.connection.driver_connection
+        try:
+            with raw.cursor() as cur, cur.copy(sql) as copy:
+                for batch in batches:
+                    for row in batch:
+                        copy.write_row(row)
+        except conn.dialect.loaded_dbapi.Error as e:  # the driver's own error, as SQLAlchemy would raise it
+            raise DBAPIError.instance(sql, None, e, conn.dialect.loaded_dbapi.Error) from e
+        return
+    mark = _PLACEHOLDER.get(conn.dialect.paramstyle)
+    if mark is None:
+        from sqlalchemy import insert
+
+        for batch in batches:
+            conn.execute(insert(table), [dict(zip(columns, row, strict=True)) for row in batch])
+        return
+    sql = f"INSERT INTO {name} ({cols}) VALUES ({', '.join([mark] * len(columns))})"
+    for batch in batches:
+        if batch:
+            conn.exec_driver_sql(sql, batch)
