@@ -14,17 +14,18 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from kaohe.engine.details import MetricRecord
+from kaohe.engine.evaluate.candidates import candidates, records, rule_columns
 from kaohe.engine.evaluate.effects import combine
 from kaohe.engine.evaluate.indicators import compute_indicators, fact_environment
 from kaohe.engine.evaluate.lights import light_codes
 from kaohe.engine.evaluate.numbers import round_to
 from kaohe.engine.evaluate.scoring import score_indicator
 from kaohe.engine.evaluate.totals import base_scores, effective_scores, weight_columns
-from kaohe.engine.expr import compile_expression
 from kaohe.engine.facts import FactTable
 from kaohe.engine.grades import TieKey, apply_caps, apply_quotas, band_grades, category_ranks
-from kaohe.engine.results import LIGHTS, Evaluation, Firing, IndicatorColumns, Tie
+from kaohe.engine.results import Evaluation, Firing, IndicatorColumns, Tie
 from kaohe.engine.rules import run_rules
+from kaohe.engine.ruleset.checks import rule_types
 from kaohe.engine.ruleset.compiled import Ruleset
 
 __all__ = ["Timings", "evaluate"]
@@ -152,47 +153,11 @@ def _fire_rules(
     base: np.ndarray,
     previous: PreviousValues,
 ) -> dict[str, list[Firing]]:
+    """Run the rules on the units for which a condition can hold (see ``candidates``)."""
     rules = ruleset.model.rules
     if not rules:
         return {}
-    names = sorted(set().union(*(compile_expression(r.when).names for r in rules)))
-    getters = {name: _column_getter(name, env, columns, base) for name in names}
-    records = []
-    for i, unit in enumerate(facts.units):
-        prev = previous.get(unit, {})
-        record: dict[str, float | str | None] = {"unit": unit}
-        for name, get in getters.items():
-            record[name] = get(i, prev)
-        records.append(record)
-    return run_rules(ruleset.rules, records)
-
-
-Getter = Callable[[int, Mapping[str, float | str | None]], float | str | None]
-
-
-def _column_getter(
-    name: str,
-    env: Mapping[str, np.ndarray],
-    columns: Mapping[str, IndicatorColumns],
-    base: np.ndarray,
-) -> Getter:
-    """How to read ``name`` for row i (current period) or from the previous values."""
-    if name.startswith("previous."):
-        key = name[len("previous."):]
-        return lambda i, prev: prev.get(key)
-    if name.startswith("score."):
-        col = columns[name[len("score."):]].score
-        return lambda i, prev: _num(col[i])
-    if name.startswith("light."):
-        codes = columns[name[len("light."):]].light
-        return lambda i, prev: LIGHTS[int(codes[i])]
-    if name == "base_score":
-        return lambda i, prev: _num(base[i])
-    data = env[name]
-    if data.dtype == object:
-        return lambda i, prev: data[i]
-    return lambda i, prev: _num(data[i])
-
-
-def _num(x: float) -> float | None:
-    return None if np.isnan(x) else float(x)
+    names = sorted(set().union(*(r.expression.names for r in ruleset.rules.rules)))
+    cols = rule_columns(names, rule_types(ruleset.model), facts.units, env, columns, base, previous)
+    rows = np.flatnonzero(candidates(ruleset.rules, cols, len(facts)))
+    return run_rules(ruleset.rules, records(facts.units, cols, rows))
