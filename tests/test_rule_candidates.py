@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from kaohe.engine.evaluate.candidates import candidates, records
 from kaohe.engine.rules import run_rules
-from tests.test_rules import ALLOWED, TYPES, records as unit_records, rules, run_isolated
+from tests.test_rules import ALLOWED, TYPES, rules, run_isolated
+from tests.test_rules import records as unit_records
 
 
 def _columns(recs: list[dict[str, Any]]) -> dict[str, np.ndarray]:
