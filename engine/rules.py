@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import orjson
 from durable import engine as durable_engine
 
 from kaohe.engine.errors import Hint, Location, Problem, RulesetError, RunError
@@ -296,22 +297,67 @@ def _assert_all(host: Any, name: str, compiled: CompiledRules, records: Sequence
         _put(fixed, field, value)
     fixed_json = ",".join(f'"{k}":{_json_value(v)}' for k, v in fixed.items())
     fields = list(compiled.fields.items())
-    for seq, record in enumerate(records, start=1):
-        fact: dict[str, Any] = {"id": seq, key: str(record[key])}
-        for field_name, field in fields:
-            _put(fact, field, record.get(field_name))
-        for field, node in computed:
-            _put(fact, field, evaluate_value(node, record))
-        text = fact_json(fact)[:-1] + "," + fixed_json + "}"
-        try:
-            state = rules._handle_result(dre.assert_fact(rules._handle, text), fact)
-        except durable_engine.MessageNotHandledException:
-            state = None
-        if state is not None:
-            rules.do_actions(state, complete)
-            if errors:
-                raise errors[0]
-        dre.retract_fact(rules._handle, text)
+    for start in range(0, len(records), _CHUNK):
+        chunk = records[start:start + _CHUNK]
+        for text in _fact_texts(chunk, start + 1, key, fields, computed, fixed_json):
+            try:
+                state = rules._handle_result(dre.assert_fact(rules._handle, text), text)
+            except durable_engine.MessageNotHandledException:
+                state = None
+            if state is not None:
+                rules.do_actions(state, complete)
+                if errors:
+                    raise errors[0]
+            dre.retract_fact(rules._handle, text)
+
+
+_CHUNK = 10_000
+_PLAIN = {float, int, type(None), np.float64}
+
+
+def _fact_texts(records: Sequence[Mapping[str, Any]], first_id: int, key: str,
+                fields: Sequence[tuple[str, str]], computed: Sequence[tuple[str, Node]],
+                fixed_json: str) -> list[str]:
+    """Each record as the JSON fact durable_rules reads (see :func:`fact_json`), built column by column.
+
+    A field travels as its value (0.0 when missing) and a presence flag
+    ``<field>_ok``; numbers are written without exponent notation.
+    """
+    n = len(records)
+    parts = ['"id":%s', _json_key(key).replace("%", "%%") + ":%s"]
+    cols: list[list[str]] = [[str(i) for i in range(first_id, first_id + n)],
+                             [_json_value(str(r[key])) for r in records]]
+    for field_name, field in fields:
+        ok, text = _field_texts([r.get(field_name) for r in records])
+        parts += [f'"{field}_ok":%s', f'"{field}":%s']
+        cols += [ok, text]
+    for field, node in computed:
+        ok, text = _field_texts([evaluate_value(node, r) for r in records])
+        parts += [f'"{field}_ok":%s', f'"{field}":%s']
+        cols += [ok, text]
+    template = "{" + ",".join(parts) + "," + fixed_json.replace("%", "%%") + "}"
+    return [template % row for row in zip(*cols, strict=True)]
+
+
+def _field_texts(values: list[Any]) -> tuple[list[str], list[str]]:
+    """Presence flags and value texts of one field (as :func:`_put` and :func:`_json_value` write them)."""
+    if {type(v) for v in values} <= _PLAIN:
+        arr = np.asarray([math.nan if v is None else v for v in values], dtype=np.float64)
+        present = np.isfinite(arr)
+        arr = np.where(present, arr, 0.0)
+        text = orjson.dumps(arr, option=orjson.OPT_SERIALIZE_NUMPY).decode()[1:-1].split(",") if len(arr) else []
+        # orjson writes these with an exponent (1e-7, 1e+16), which durable_rules cannot read
+        for i in np.flatnonzero((arr != 0) & ((np.abs(arr) < 1e-4) | (np.abs(arr) >= 1e16))).tolist():
+            text[i] = _json_value(float(arr[i]))
+        return np.where(present, "1", "0").tolist(), text
+    ok: list[str] = []
+    text = []
+    for v in values:
+        fact: dict[str, Any] = {}
+        _put(fact, "v", v)
+        ok.append(str(fact["v_ok"]))
+        text.append(_json_value(fact["v"]))
+    return ok, text
 
 
 def _put(fact: dict[str, Any], field: str, value: Any) -> None:
