@@ -23,9 +23,36 @@ def load_facts(
     period: str | None = None,
     sheet: str | None = None,
 ) -> FactTable:
-    """Read and validate a facts file; raise :class:`engine.errors.FactsError` with every bad cell."""
-    raw = read_table(Path(path), sheet)
+    """Read and validate a facts file; raise :class:`engine.errors.FactsError` with every bad cell.
+
+    CSV and Parquet files are first read column by column with pyarrow
+    (engine/facts/arrow.py); a file with anything to report, or anything only
+    the row-by-row rules handle, is validated row by row, as every other format.
+    """
+    path = Path(path)
+    fast = _read_columnar(path, facts, categories, period_kind, period)
+    if fast is not None:
+        return fast
+    raw = read_table(path, sheet)
     return build_table(raw, facts, categories, period_kind=period_kind, period=period)
+
+
+def _read_columnar(path: Path, facts: Mapping[str, FactModel], categories: Mapping[str, CategoryModel],
+                   period_kind: str, period: str | None) -> FactTable | None:
+    from kaohe.engine.facts import arrow
+
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".txt", ".parquet") or not path.is_file():
+        return None
+    try:
+        read = arrow.read_parquet_columns(path) if suffix == ".parquet" else arrow.read_csv_columns(path)
+    except (OSError, ValueError):
+        return None  # unreadable: the row path reports it
+    if read is None:
+        return None
+    headers, table = read
+    return arrow.columnar_table(str(path), headers, table, facts, categories,
+                                period_kind=period_kind, period=period)
 
 
 def facts_from_records(

@@ -1,4 +1,4 @@
-"""Read a facts file into raw rows: CSV (UTF-8, BOM, GBK), XLSX, JSON.
+"""Read a facts file into raw rows: CSV (UTF-8, BOM, GBK), XLSX, JSON, Parquet.
 
 A reader returns :class:`RawTable`: the column headers and, for each data row,
 its 1-based line (CSV/XLSX row number, JSON list index + 1) and cells as
@@ -23,8 +23,8 @@ register(
         "facts.not_found": ("找不到事实数据文件：{path}", "facts file not found: {path}"),
         "facts.encoding": ("无法识别文件编码（已尝试 UTF-8 与 GBK）",
                            "cannot decode the file (tried UTF-8 and GBK)"),
-        "facts.format": ("不支持的文件类型 `{suffix}`（支持 .csv .xlsx .json）",
-                         "unsupported file type `{suffix}` (use .csv, .xlsx or .json)"),
+        "facts.format": ("不支持的文件类型 `{suffix}`（支持 .csv .xlsx .json .parquet）",
+                         "unsupported file type `{suffix}` (use .csv, .xlsx, .json or .parquet)"),
         "facts.empty": ("文件中没有数据行", "the file has no data rows"),
         "facts.json_shape": ("JSON 事实数据应为对象列表（每个单位一个对象）",
                              "JSON facts must be a list of objects (one per unit)"),
@@ -58,6 +58,8 @@ def read_table(path: Path, sheet: str | None = None) -> RawTable:
             return _read_xlsx(path, sheet)
         if suffix == ".json":
             return _read_json(path)
+        if suffix == ".parquet":
+            return _read_parquet(path)
     except OSError as e:
         raise FactsError(Problem("facts.unreadable", {"error": e.strerror or str(e)},
                                  Location(str(path)))) from e
@@ -147,6 +149,24 @@ def _read_json(path: Path) -> RawTable:
     if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
         raise FactsError(Problem("facts.json_shape", {}, Location(str(path))))
     return records_table(data, str(path))
+
+
+def _read_parquet(path: Path) -> RawTable:
+    """A Parquet file (what data platforms export); rows are numbered from 1, the first unit."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(path)
+    except (pa.ArrowException, OSError) as e:
+        raise FactsError(Problem("facts.unreadable", {"error": f"{type(e).__name__}: {e}"},
+                                 Location(str(path)))) from e
+    headers = [str(h).strip() for h in table.column_names]
+    if table.num_rows == 0:
+        raise FactsError(Problem("facts.empty", {}, Location(str(path))))
+    columns = [table.column(i).to_pylist() for i in range(table.num_columns)]
+    rows = [(i + 1, [c[i] for c in columns]) for i in range(table.num_rows)]
+    return RawTable(str(path), headers, rows)
 
 
 def records_table(records: list[dict[str, Any]], source: str) -> RawTable:

@@ -414,11 +414,17 @@ def _parse_number_text(s: str) -> float | None:
 
 
 def _columnar(ctx: _Context, rows: list[_Row], values: Mapping[str, np.ndarray | list[Any]]) -> FactTable:
+    return finish_table(ctx.raw.source, [r.unit for r in rows], [r.name for r in rows],
+                        [r.category for r in rows], [r.parent for r in rows], values)
+
+
+def finish_table(source: str, units: list[str], names: list[str], categories: list[str],
+                 parents: list[str | None], values: Mapping[str, np.ndarray | list[Any]]) -> FactTable:
+    """The table from validated, unit-sorted columns, with its row-order-independent facts hash."""
     numbers = {fid: col for fid, col in values.items() if isinstance(col, np.ndarray)}
     strings = {fid: col for fid, col in values.items() if not isinstance(col, np.ndarray)}
     digest = hashlib.sha256()
-    for part in ([r.unit for r in rows], [r.name for r in rows], [r.category for r in rows],
-                 [r.parent for r in rows]):
+    for part in (units, names, categories, parents):
         digest.update(json.dumps(part, ensure_ascii=False).encode())
     # column by column in id order, so reordering `facts:` in the ruleset changes nothing;
     # one canonical NaN and no negative zero, so equal facts always hash alike
@@ -430,13 +436,13 @@ def _columnar(ctx: _Context, rows: list[_Row], values: Mapping[str, np.ndarray |
         else:
             digest.update(json.dumps(strings[fid], ensure_ascii=False).encode())
     return FactTable(
-        units=[r.unit for r in rows],
-        names=[r.name for r in rows],
-        categories=[r.category for r in rows],
-        parents=[r.parent for r in rows],
+        units=units,
+        names=names,
+        categories=categories,
+        parents=parents,
         period=None,
         numbers=numbers,
         strings=strings,
-        source=ctx.raw.source,
+        source=source,
         sha256=digest.hexdigest(),
     )
