@@ -65,7 +65,7 @@ def test_the_example_csv_takes_the_columnar_path_and_equals_the_row_path(model, 
 
 
 def test_bom_blank_lines_and_padding_are_read_like_the_row_path(model, tmp_path) -> None:
-    text = "\n\n" + Q1.replace("c05,", " c05 ,").replace(",88,", ", 88 ,") + ",,,,,,,\n\n"
+    text = "\n\n" + Q1.replace("unit,name,", '"unit","name",').replace("c05,", " c05 ,").replace(",88,", ", 88 ,") + ",,,,,,,\n\n"
     p = tmp_path / "q1.csv"
     p.write_bytes(b"\xef\xbb\xbf" + text.encode())
     fast = _fast(model, p)

@@ -66,8 +66,8 @@ def read_csv_columns(path: Path) -> tuple[list[str], Any] | None:
         skip += 1
         cells = next(csv.reader([line]), [])
         if any(c.strip() for c in cells):
-            if '"' in line:
-                return None  # quoted headers: leave them to the csv module
+            if line.count('"') % 2:
+                return None  # a header cell spanning lines: leave it to the csv module
             headers = [c.strip() for c in cells]
             break
     if headers is None:
