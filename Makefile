@@ -38,7 +38,9 @@ test: $(STAMP) sysdeps
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/bench_run.py
+	$(BIN)/python benchmarks/bench_run.py --sizes 100000 1000000
+	$(BIN)/python benchmarks/bench_stages.py --sizes 10000 100000
+	$(BIN)/python benchmarks/bench_dask.py
 	$(BIN)/python benchmarks/bench_report.py
 	$(BIN)/python benchmarks/bench_plugins.py
 	$(BIN)/python benchmarks/stress_rules.py

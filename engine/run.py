@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, overload
+from typing import TYPE_CHECKING, BinaryIO, overload
 
 from kaohe import __version__
 from kaohe.engine.details import warning_problems
@@ -26,6 +26,9 @@ from kaohe.engine.ruleset import Ruleset, load_ruleset
 from kaohe.engine.ruleset.versions import select_version
 from kaohe.engine.store import RunInfo, Store
 from kaohe.engine.store_rows import FactColumns
+
+if TYPE_CHECKING:
+    from kaohe.engine.dask_engine import DaskEngine
 
 
 @dataclass
@@ -111,12 +114,15 @@ def run(
     sheet: str | None = None,
     strict: bool = False,
     progress: Callable[[str], None] | None = None,
+    engine: DaskEngine | None = None,
 ) -> RunOutcome:
     """Evaluate ``facts_path`` under ``ruleset_path`` and store the run (see module doc).
 
     ``progress`` is called with the name of each stage as it finishes
     (``load_ruleset``, ``load_facts``, ``indicators``, ``scores``, ``rules``,
-    ``grades``, ``store``).
+    ``grades``, ``store``).  With a :class:`~kaohe.engine.dask_engine.DaskEngine`,
+    ``facts_path`` may be a folder or a glob of partition files, read on the
+    cluster's workers, which also run the rule engine (same results, same run id).
     """
     timings = Timings(listener=progress)
     started = dt.datetime.now(dt.UTC)
@@ -126,10 +132,14 @@ def run(
     ruleset = load_ruleset(ruleset_path, strict=strict)
     t = timings.measure("load_ruleset", t)
     model = ruleset.model
-    facts = load_facts(
-        facts_path, model.facts, model.categories,
-        period_kind=model.period, period=period, sheet=sheet,
-    )
+    if engine is not None:
+        facts = engine.load_facts(facts_path, model.facts, model.categories, period_kind=model.period,
+                                  period=period)
+    else:
+        facts = load_facts(
+            facts_path, model.facts, model.categories,
+            period_kind=model.period, period=period, sheet=sheet,
+        )
     t = timings.measure("load_facts", t)
     period_text = str(facts.period) if facts.period is not None else (period or "")
     store = Store(db)
@@ -147,7 +157,8 @@ def run(
         else {}
     )
     history = _history(store, ruleset, facts.period)
-    evaluation = evaluate(ruleset, facts, previous=previous, history=history, timings=timings)
+    evaluation = evaluate(ruleset, facts, previous=previous, history=history, timings=timings,
+                          rule_runner=engine.run_rules if engine is not None else None)
     t = time.perf_counter()
     info = RunInfo.new(
         ruleset_id=model.id,

@@ -90,7 +90,8 @@ def test_cmd(
 
 def run_cmd(
     ruleset: Annotated[Path, typer.Argument(help="ruleset file, or a region folder (the version in force for the period is used)")],
-    facts: Annotated[Path, typer.Option("--facts", help="facts file: CSV, XLSX or JSON")],
+    facts: Annotated[Path, typer.Option("--facts", help="facts file: CSV, XLSX, JSON or Parquet (with --engine dask: "
+                                                        "also a folder or a glob of partition files)")],
     period: Annotated[str | None, typer.Option("--period", help="e.g. 2025Q1")] = None,
     db: DbOpt = None,
     as_json: JsonOpt = False,
@@ -100,23 +101,37 @@ def run_cmd(
     report_format: FormatOpt = "html",
     per_unit: PerUnitOpt = False,
     strict: StrictOpt = False,
+    engine: Annotated[str, typer.Option("--engine", help="local (default) or dask")] = "local",
+    scheduler: Annotated[str | None, typer.Option(
+        "--scheduler", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (default: a local cluster)")] = None,
     lang: LangOpt = "zh",
 ) -> None:
     """Evaluate facts under a ruleset and store the run (exit 1 ruleset, 2 facts, 3 run failed)."""
+    from contextlib import ExitStack
+
     from kaohe.engine.run import run
     from kaohe.engine.store import database_url
 
     lg = lang_of(lang)
-    with reported(lg, as_json):
+    if engine not in ("local", "dask"):
+        err.print(f"--engine: local | dask (got {engine!r})", markup=False)
+        raise typer.Exit(2)
+    with reported(lg, as_json), ExitStack() as stack:
+        cluster = None
+        if engine == "dask":
+            from kaohe.engine.dask_engine import DaskEngine
+
+            cluster = stack.enter_context(DaskEngine(scheduler))
         if as_json or not err.is_terminal:
-            outcome = run(ruleset, facts, period=period, db=db, force=force, sheet=sheet, strict=strict)
+            outcome = run(ruleset, facts, period=period, db=db, force=force, sheet=sheet, strict=strict,
+                          engine=cluster)
         else:
             with err.status(text("cli.stage", lg)) as status:
                 def progress(done: str) -> None:
                     status.update(text(f"cli.after.{done}", lg))
 
                 outcome = run(ruleset, facts, period=period, db=db, force=force, sheet=sheet, strict=strict,
-                              progress=progress)
+                              progress=progress, engine=cluster)
         for warning in outcome.warnings:  # stderr: stdout stays the JSON document
             err.print(warning.render(lg), markup=False)
         if report is not None:

@@ -8,8 +8,9 @@ Each stage is columnar; only the rule engine sees one record per unit.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -24,13 +25,14 @@ from kaohe.engine.evaluate.totals import base_scores, effective_scores, weight_c
 from kaohe.engine.facts import FactTable
 from kaohe.engine.grades import TieKey, apply_caps, apply_quotas, band_grades, category_ranks
 from kaohe.engine.results import Evaluation, Firing, IndicatorColumns, Tie
-from kaohe.engine.rules import run_rules
+from kaohe.engine.rules import CompiledRules, run_rules
 from kaohe.engine.ruleset.checks import rule_types
 from kaohe.engine.ruleset.compiled import Ruleset
 
 __all__ = ["Timings", "evaluate"]
 
 PreviousValues = Mapping[str, Mapping[str, float | str | None]]
+RuleRunner = Callable[[CompiledRules, Sequence[Mapping[str, Any]]], dict[str, list[Firing]]]
 
 
 @dataclass
@@ -57,12 +59,15 @@ def evaluate(
     quotas: bool = True,
     history: Mapping[str, Mapping[str, Mapping[str, float]]] | None = None,
     timings: Timings | None = None,
+    rule_runner: RuleRunner | None = None,
 ) -> Evaluation:
     """Evaluate every unit of ``facts`` under ``ruleset``.
 
     ``previous`` maps unit id to last period's stored values (names as rules
     read them after ``previous.``); ``quotas=False`` evaluates without
-    population quotas (one-unit test cases).
+    population quotas (one-unit test cases).  ``rule_runner`` runs the rule
+    engine on the candidate records (default: in this process; the Dask engine
+    sends chunks to its workers).
     """
     timings = timings or Timings()
     t = time.perf_counter()
@@ -92,7 +97,7 @@ def evaluate(
     base = round_to(base_scores(counted, weights, n), precision)
     t = timings.measure("scores", t)
 
-    firings = _fire_rules(ruleset, facts, env, columns, base, previous or {})
+    firings = _fire_rules(ruleset, facts, env, columns, base, previous or {}, rule_runner or run_rules)
     t = timings.measure("rules", t)
 
     grade_names = [g.name for g in model.grades]
@@ -152,6 +157,7 @@ def _fire_rules(
     columns: Mapping[str, IndicatorColumns],
     base: np.ndarray,
     previous: PreviousValues,
+    runner: RuleRunner,
 ) -> dict[str, list[Firing]]:
     """Run the rules on the units for which a condition can hold (see ``candidates``)."""
     rules = ruleset.model.rules
@@ -160,4 +166,4 @@ def _fire_rules(
     names = sorted(set().union(*(r.expression.names for r in ruleset.rules.rules)))
     cols = rule_columns(names, rule_types(ruleset.model), facts.units, env, columns, base, previous)
     rows = np.flatnonzero(candidates(ruleset.rules, cols, len(facts)))
-    return run_rules(ruleset.rules, records(facts.units, cols, rows))
+    return runner(ruleset.rules, records(facts.units, cols, rows))
