@@ -442,9 +442,9 @@ def test_five_thousand_records_run_in_a_few_seconds() -> None:
     c = rules("x > 1", "x > y and y > 0", "not (x > 3) or y == 1", "0.2 <= x <= 0.8", 'light.x == "red"')
     recs = [{"unit": f"u{i}", "x": rng.choice([None, rng.uniform(0, 5)]), "y": rng.choice([None, 1.0, 2.0]),
              "light.x": rng.choice([None, "red", "green"])} for i in range(5000)]
-    t0 = time.perf_counter()
+    t0 = time.process_time()  # CPU time: the machine may be shared by many processes
     out = run_rules(c, recs)
-    elapsed = time.perf_counter() - t0
+    elapsed = time.process_time() - t0
     assert elapsed < 5.0, elapsed
     conds = [r.expression.text for r in c.rules]
     assert normalise(fired(out)) == expected_firings(conds, recs)
