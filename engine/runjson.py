@@ -88,6 +88,7 @@ def _evaluation_chunks(ev: Evaluation, order: Sequence[str]) -> Iterator[tuple[l
     light_names = np.asarray(LIGHTS, dtype=object)
     inds = [(k, ev.indicators[k]) for k in order if k in ev.indicators]
     empty: list[str] = []
+    alerts, notes = ev.alerts, ev.notes
     for start in range(0, len(ev), CHUNK):
         sl = slice(start, min(start + CHUNK, len(ev)))
         units = list(ev.units[sl])
@@ -112,8 +113,8 @@ def _evaluation_chunks(ev: Evaluation, order: Sequence[str]) -> Iterator[tuple[l
                 "indicators": {k: {"value": v[j], "score": s[j], "light": li[j], "weight": w[j]}
                                for k, v, s, li, w in cols},
                 "fired": [f.rule_id for f in fired] if fired else [],
-                "alerts": list(ev.alerts.get(uid, empty)),
-                "notes": list(ev.notes.get(uid, empty)),
+                "alerts": alerts.get(uid, empty),  # shared lists: serialised, never changed
+                "notes": notes.get(uid, empty),
             })
         yield docs, _has_tiny(*floats)
 

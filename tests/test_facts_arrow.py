@@ -165,3 +165,7 @@ def test_any_clean_table_reads_the_same_both_ways(model, tmp_path, units: list[s
     fast = load_facts(p, model.facts, model.categories, period_kind="quarter")
     _same(fast, _rows(model, p, period=None))
     assert not np.isnan(fast.numbers["innovation_awards"]).any()  # the default fills the blanks
+
+
+def test_trimmed_characters_are_exactly_what_str_strip_removes() -> None:
+    assert set(arrow._WHITESPACE) == {chr(c) for c in range(0x110000) if chr(c).isspace()}
