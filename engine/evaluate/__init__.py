@@ -32,6 +32,8 @@ from kaohe.engine.ruleset.compiled import Ruleset
 __all__ = ["Timings", "evaluate"]
 
 PreviousValues = Mapping[str, Mapping[str, float | str | None]]
+RULE_BATCH = 100_000
+"""Candidate units whose records exist at once while the rule engine runs."""
 RuleRunner = Callable[[CompiledRules, Sequence[Mapping[str, Any]]], dict[str, list[Firing]]]
 
 
@@ -166,4 +168,7 @@ def _fire_rules(
     names = sorted(set().union(*(r.expression.names for r in ruleset.rules.rules)))
     cols = rule_columns(names, rule_types(ruleset.model), facts.units, env, columns, base, previous)
     rows = np.flatnonzero(candidates(ruleset.rules, cols, len(facts)))
-    return runner(ruleset.rules, records(facts.units, cols, rows))
+    fired: dict[str, list[Firing]] = {}
+    for start in range(0, len(rows), RULE_BATCH):  # records of one batch at a time: memory stays flat
+        fired.update(runner(ruleset.rules, records(facts.units, cols, rows[start:start + RULE_BATCH])))
+    return fired
