@@ -2,7 +2,7 @@
 
 users and their API tokens, sessions, the login throttle, the audit log,
 accepted facts uploads, and one settings row (the cookie-signing secret).
-Created on first use next to the run tables.
+Created by the schema migrations (engine/migrations, revision 0002) with the run tables.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, LargeBinary
+from sqlalchemy import LargeBinary
 from sqlmodel import Column, Field, SQLModel
 
 if TYPE_CHECKING:
@@ -107,19 +107,9 @@ class SettingRow(SQLModel, table=True):
     value: str
 
 
-SERVE_TABLES = ("serve_users", "serve_tokens", "serve_sessions", "serve_login_throttle", "serve_audit",
-                "serve_uploads", "serve_settings")
-
-
-def create_tables(engine: Engine) -> None:
-    """Create the serve tables that do not exist yet (the run tables are the store's)."""
-    SQLModel.metadata.create_all(engine, tables=[SQLModel.metadata.tables[t] for t in SERVE_TABLES])
-
-
 def open_database(db: str | None) -> Store:
-    """The run database (created if new) with the serve tables added."""
+    """The run database; opening it migrates it to the newest schema, serve tables included
+    (revision 0002 in engine/migrations)."""
     from kaohe.engine.store import Store
 
-    store = Store(db)
-    create_tables(store.engine)
-    return store
+    return Store(db)
