@@ -106,8 +106,9 @@ def test_the_workspace_in_chromium(server, browser) -> None:  # type: ignore[no-
     editor = page.locator("#editor")
     editor.fill(good.replace("formula: closed / received", "formula: clsoed / received"))
     line = next(i for i, s in enumerate(good.splitlines(), 1) if "closed / received" in s)
-    started = time.monotonic()
     page.click("#save")
+    page.wait_for_selector("#save-status.ok")  # the file on disk has changed now
+    started = time.monotonic()
     page.wait_for_selector(f".gutter span.bad:text-is('{line}')", timeout=1000)
     assert time.monotonic() - started < 1.0
     assert "clsoed" in page.inner_text("table.problems") and "closed" in page.inner_text("table.problems")

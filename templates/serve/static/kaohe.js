@@ -1,7 +1,7 @@
 // kaohe workspace: the little JavaScript the pages use (no libraries, no CDN).
 // Every page works without it; it adds confirmation of destructive buttons and,
 // on the authoring page, line numbers with error lines marked, saving without
-// leaving the page, and the live refresh (poll every 400 ms, swap the panel).
+// leaving the page, and the live refresh (poll every 250 ms, swap the panel).
 (function () {
   "use strict";
 
@@ -93,7 +93,11 @@
       return r.json().then(function (doc) {
         saveStatus.textContent = doc.message || String(r.status);
         saveStatus.className = doc.saved ? "ok" : "error";
-        if (doc.saved) { dirty = false; fingerprintField.value = seenFile = doc.fingerprint; poll(); }
+        if (doc.saved) {  // the panel follows the saved file at once (the poll would within 250 ms)
+          dirty = false;
+          fingerprintField.value = seenFile = doc.fingerprint;
+          reloadPanel();
+        }
       });
     });
   }
@@ -119,5 +123,5 @@
   }
 
   drawGutter();
-  window.setInterval(poll, 400);
+  window.setInterval(poll, 250);
 })();
