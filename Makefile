@@ -48,6 +48,7 @@ bench: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check src engine plugins tests benchmarks examples
 	$(BIN)/mypy
+	$(BIN)/mypy --strict examples/plugin-template/src   # the template type-checks against the public API
 
 golden: $(STAMP)
 	KAOHE_UPDATE_GOLDEN=1 $(BIN)/python -m pytest -q tests -k golden

@@ -8,6 +8,7 @@ module adds a message.  Messages are ``str.format`` templates.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Literal
 
 Lang = Literal["zh", "en"]
@@ -25,8 +26,26 @@ def register(messages: Mapping[str, tuple[str, str]]) -> None:
         _CATALOGUE[code] = texts
 
 
+@dataclass(frozen=True)
+class Message:
+    """A message code with its parameters, rendered later in the reader's language.
+
+    A parameter of another message may itself be a ``Message`` (a plugin's
+    parameter error inside "bad parameters for plugin `dea`: …"); :func:`text`
+    renders nested messages in the same language.
+    """
+
+    code: str
+    params: Mapping[str, object] = field(default_factory=dict)
+
+    def render(self, lang: Lang = "zh") -> str:
+        """The message in ``lang``."""
+        return text(self.code, lang, **self.params)
+
+
 def text(code: str, lang: Lang = "zh", **params: object) -> str:
     """Render message ``code`` in ``lang``; unknown codes fall back to the code itself."""
+    params = {k: v.render(lang) if isinstance(v, Message) else v for k, v in params.items()}
     texts = _CATALOGUE.get(code)
     if texts is None:
         return f"{code} {params}" if params else code

@@ -14,16 +14,18 @@ Example (a third-party package's ``pyproject.toml``)::
 
 from __future__ import annotations
 
+import os
+import traceback
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
+from importlib.metadata import EntryPoint, entry_points
 from typing import Any, Generic, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel
 
-from kaohe.engine.errors import Problem, RulesetError
+from kaohe.engine.errors import Problem
 from kaohe.engine.i18n import Lang
 
 FloatArray = npt.NDArray[np.float64]
@@ -40,6 +42,11 @@ class MetricContext:
     metric to a float64 array (``nan`` = missing), aligned with ``units``.
     ``history`` maps earlier periods (oldest first) to the same kind of
     mapping, keyed by unit id, when the run has stored history.
+
+    During a run every array and mapping is read-only: the facts later
+    formulas read and the run stores can never be changed by a plugin.  A
+    metric that wants to modify values works on a copy
+    (``np.array(ctx.column(name))``).
     """
 
     units: Sequence[str]
@@ -138,39 +145,108 @@ class ParamWarning:
     params: Mapping[str, object] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Provider:
+    """The installed package that provides a metric, and its entry point."""
+
+    package: str
+    version: str
+    entry_point: str  # "name = module:object"
+
+    def describe(self) -> str:
+        """``package version (entry point)`` for messages."""
+        return f"{self.package} {self.version}".strip() + f" ({self.entry_point})"
+
+
+def _provider(ep: EntryPoint) -> Provider:
+    dist = getattr(ep, "dist", None)
+    name = str(dist.metadata["Name"] or dist.name) if dist is not None else "?"
+    version = str(dist.version) if dist is not None else ""
+    return Provider(name, version, f"{ep.name} = {ep.value}")
+
+
+def describe_exception(e: BaseException) -> str:
+    """``Type: message`` of a plugin's exception; the whole traceback when ``KAOHE_DEBUG=1``."""
+    head = f"{type(e).__name__}: {e}"
+    if os.environ.get("KAOHE_DEBUG", "") not in ("", "0"):
+        return head + "\n" + "".join(traceback.format_exception(e)).rstrip()
+    return head
+
+
 class _Registry:
-    """Name -> Metric, filled lazily from the entry points."""
+    """Name -> Metric, filled lazily from the entry points.
+
+    An entry point is trusted with nothing: one that fails to import, names
+    something that is not a :class:`Metric`, names a metric of a different
+    name, or shares its name with another package's entry point is a *load
+    error* (shown by ``kaohe plugins`` and ``kaohe validate``), never a silent
+    replacement of another metric.
+    """
 
     def __init__(self) -> None:
         self._metrics: dict[str, Metric[Any]] | None = None
-        self._load_errors: dict[str, str] = {}
+        self._providers: dict[str, Provider] = {}
+        self._load_errors: dict[str, Problem] = {}
 
     def _load(self) -> dict[str, Metric[Any]]:
         if self._metrics is None:
-            found: dict[str, Metric[Any]] = {}
+            by_name: dict[str, list[EntryPoint]] = {}
             for ep in entry_points(group=ENTRY_POINT_GROUP):
-                try:
-                    obj = ep.load()
-                except Exception as e:  # a broken third-party plugin must not stop kaohe
-                    self._load_errors[ep.name] = f"{type(e).__name__}: {e}"
+                by_name.setdefault(ep.name, []).append(ep)
+            metrics: dict[str, Metric[Any]] = {}
+            self._providers, self._load_errors = {}, {}
+            for name in sorted(by_name):
+                eps = by_name[name]
+                providers = [_provider(ep) for ep in eps]
+                if len(eps) > 1:
+                    self._load_errors[name] = Problem("plugin.duplicate", {
+                        "name": name, "packages": "; ".join(p.describe() for p in providers)})
                     continue
-                if isinstance(obj, Metric):
-                    found.setdefault(ep.name, obj)
-                else:
-                    self._load_errors[ep.name] = f"entry point {ep.value} is not a kaohe Metric"
-            self._metrics = found
+                metric = self._load_one(eps[0], providers[0])
+                if metric is not None:
+                    metrics[name] = metric
+                    self._providers[name] = providers[0]
+            self._metrics = metrics
         return self._metrics
 
+    def _load_one(self, ep: EntryPoint, provider: Provider) -> Metric[Any] | None:
+        where: dict[str, object] = {"name": ep.name, "package": provider.package, "value": ep.value}
+        try:
+            obj = ep.load()
+        except Exception as e:  # a broken third-party plugin must not stop kaohe
+            self._load_errors[ep.name] = Problem("plugin.import_failed", {**where, "error": describe_exception(e)})
+            return None
+        if not isinstance(obj, Metric):
+            self._load_errors[ep.name] = Problem("plugin.not_metric", {**where, "type": type(obj).__name__})
+            return None
+        if obj.name != ep.name:
+            self._load_errors[ep.name] = Problem("plugin.name_mismatch", {**where, "metric": obj.name})
+            return None
+        if not (isinstance(obj.params, type) and issubclass(obj.params, BaseModel)):
+            self._load_errors[ep.name] = Problem("plugin.params_model", where)
+            return None
+        return obj
+
+    def reload(self) -> None:
+        """Forget what was found and look at the entry points again (after installing a plugin)."""
+        self._metrics = None
+
     def register(self, metric: Metric[Any]) -> None:
-        """Register a metric directly (tests, notebooks); entry points are the normal path."""
-        self._load()[metric.name] = metric
+        """Register a metric directly (tests, notebooks); entry points are the normal path.
+
+        A name that is already taken by another metric is refused (``ValueError``).
+        """
+        metrics = self._load()
+        if metrics.get(metric.name, metric) is not metric or metric.name in self._load_errors:
+            raise ValueError(f"a plugin metric named {metric.name!r} is already installed")
+        metrics[metric.name] = metric
 
     def unregister(self, name: str) -> None:
         """Remove a metric registered with :meth:`register`."""
         self._load().pop(name, None)
 
     def get(self, name: str) -> Metric[Any] | None:
-        """The metric called ``name``, or ``None``."""
+        """The metric called ``name``, or ``None`` (see :meth:`load_error` for why)."""
         return self._load().get(name)
 
     def names(self) -> list[str]:
@@ -182,9 +258,19 @@ class _Registry:
         metrics = self._load()
         return [metrics[n] for n in sorted(metrics)]
 
+    def provider(self, name: str) -> Provider | None:
+        """The package providing metric ``name`` (``None`` for metrics registered directly)."""
+        self._load()
+        return self._providers.get(name)
+
+    def load_error(self, name: str) -> Problem | None:
+        """Why the entry point ``name`` could not be loaded, if it could not."""
+        self._load()
+        return self._load_errors.get(name)
+
     @property
-    def load_errors(self) -> dict[str, str]:
-        """Entry points that failed to load, with the reason."""
+    def load_errors(self) -> dict[str, Problem]:
+        """Entry points that failed to load, with the reason, by name."""
         self._load()
         return dict(self._load_errors)
 
@@ -192,23 +278,31 @@ class _Registry:
 registry = _Registry()
 
 
-def as_float_array(values: Sequence[float] | npt.ArrayLike, n: int, metric: str) -> FloatArray:
-    """Check a metric's result: one float per unit; raise a clear error otherwise."""
-    arr = np.asarray(values, dtype=np.float64)
-    if arr.shape != (n,):
-        raise RulesetError(
-            Problem("plugin.bad_result", {"metric": metric, "shape": str(arr.shape), "n": n})
-        )
-    return arr
-
-
 from kaohe.engine.i18n import register as _register  # noqa: E402
 
 _register(
     {
-        "plugin.bad_result": (
-            "插件指标 `{metric}` 返回了形状为 {shape} 的结果，应为每个单位一个值（{n} 个）",
-            "plugin metric `{metric}` returned shape {shape}; expected one value per unit ({n})",
+        "plugin.duplicate": (
+            "插件指标名 `{name}` 被多个软件包注册：{packages}。请卸载其中一个，或更改其入口点名称",
+            "the plugin metric name `{name}` is registered by several packages: {packages}. "
+            "Uninstall one of them or rename its entry point",
+        ),
+        "plugin.import_failed": (
+            "插件指标 `{name}`（软件包 {package}，入口点 {value}）导入失败：{error}",
+            "plugin metric `{name}` (package {package}, entry point {value}) failed to import: {error}",
+        ),
+        "plugin.not_metric": (
+            "入口点 `{name}`（软件包 {package}）指向的 {value} 是 {type}，不是 kaohe.Metric",
+            "entry point `{name}` (package {package}) names {value}, a {type}, not a kaohe.Metric",
+        ),
+        "plugin.name_mismatch": (
+            "入口点 `{name}`（软件包 {package}，{value}）指向名为 `{metric}` 的指标；入口点名称必须与 Metric.name 相同",
+            "entry point `{name}` (package {package}, {value}) names a metric called `{metric}`; "
+            "the entry point name must equal Metric.name",
+        ),
+        "plugin.params_model": (
+            "插件指标 `{name}`（软件包 {package}）的 params 不是 pydantic 模型（BaseModel 的子类）",
+            "the params of plugin metric `{name}` (package {package}) is not a pydantic model (a BaseModel subclass)",
         ),
     }
 )

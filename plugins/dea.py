@@ -26,8 +26,10 @@ class DeaParams(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
     inputs: list[str] = Field(min_length=1, description="facts or indicators used as inputs")
     outputs: list[str] = Field(min_length=1, description="facts or indicators used as outputs")
-    model: Literal["ccr", "bcc"] = "ccr"
-    orientation: Literal["input", "output"] = "input"
+    model: Literal["ccr", "bcc"] = Field(
+        default="ccr", description="ccr: constant returns to scale; bcc: variable returns to scale")
+    orientation: Literal["input", "output"] = Field(
+        default="input", description="input: shrink inputs (θ in (0, 1]); output: grow outputs (1/φ)")
     super_: bool = Field(default=False, alias="super", description="Andersen–Petersen super-efficiency")
     within: Literal["all", "category"] = Field(
         default="all", description="compare each unit with all units or only its own category")

@@ -23,8 +23,9 @@ class RankParams(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     of: str = Field(min_length=1, description="the fact or indicator to rank")
-    within: Literal["category", "all"] = "category"
-    better: Literal["higher", "lower"] = "higher"
+    within: Literal["category", "all"] = Field(
+        default="category", description="rank within the unit's category or among all units")
+    better: Literal["higher", "lower"] = Field(default="higher", description="whether a higher value ranks better")
 
 
 def compute(ctx: MetricContext, params: RankParams) -> FloatArray:

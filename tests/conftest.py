@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import subprocess
 import sys
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -88,3 +89,36 @@ def county_runs(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-un
         outcome = run(ruleset, ROOT / "examples" / "qingxi-county" / f"{year}.csv", db=db)
     outcome = dataclasses.replace(outcome, info=dataclasses.replace(outcome.info, created_at=dt.datetime(2026, 1, 5, 9)))
     return outcome, history_from_store(Store(db), outcome.info), ruleset.parent, folder
+
+
+@pytest.fixture
+def third_party(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., None]]:
+    """Install throw-away plugin packages the way pip lays them out, without pip.
+
+    ``install(dist, module, source, {entry point name: "module:object"})`` writes
+    ``module.py`` and a ``<dist>-<version>.dist-info`` folder (METADATA and
+    entry_points.txt) into a folder on ``sys.path``; kaohe finds the metrics
+    through ``importlib.metadata`` like any installed plugin.
+    """
+    from kaohe.engine.plugins import registry
+
+    site = tmp_path / "site-packages"
+    site.mkdir()
+    monkeypatch.syspath_prepend(str(site))
+    modules: list[str] = []
+
+    def install(dist: str, module: str, source: str, entry_points: dict[str, str], version: str = "1.0") -> None:
+        (site / f"{module}.py").write_text(textwrap.dedent(source), encoding="utf-8")
+        info = site / f"{dist.replace('-', '_')}-{version}.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n", encoding="utf-8")
+        lines = "".join(f"{name} = {target}\n" for name, target in entry_points.items())
+        (info / "entry_points.txt").write_text(f"[kaohe.metrics]\n{lines}", encoding="utf-8")
+        modules.append(module)
+        importlib.invalidate_caches()
+        registry.reload()
+
+    yield install
+    for module in modules:
+        sys.modules.pop(module, None)
+    registry.reload()  # rediscovered lazily, after monkeypatch has taken the folder off sys.path

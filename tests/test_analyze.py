@@ -6,8 +6,7 @@ import pytest
 
 from kaohe.engine.analyze import analyze, effect_size
 from kaohe.engine.results import IndicatorResult, UnitResult
-from tests.test_cli_e2e import MINI, Q1
-from tests.test_plugin_metrics import ANSCOMBE_X, ANSCOMBE_Y
+from tests.samples import ANSCOMBE_X, ANSCOMBE_Y, MINI, Q1
 
 
 def unit(uid: str, **values: tuple[float | None, float | None]) -> UnitResult:

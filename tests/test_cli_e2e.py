@@ -7,63 +7,7 @@ from pathlib import Path
 
 import pytest
 
-MINI = """
-kaohe: 1
-id: mini-court
-name: 迷你法院
-period: quarter
-categories:
-  criminal: {label: 刑事审判庭}
-  civil: {label: 民事审判庭}
-facts:
-  received: {label: 收案数, type: integer, min: 0}
-  closed: {label: 结案数, type: integer, min: 0}
-  expert: {label: 专家评分, type: number, min: 0, max: 100}
-  integrity_violations: {label: 违纪违法件数, type: integer, min: 0, required: false, default: 0}
-  innovation_awards: {label: 改革创新奖项, type: integer, min: 0, required: false, default: 0}
-indicators:
-  closure_rate:
-    label: 结案率
-    formula: closed / received
-    score: {linear: {worst: 0.60, best: 0.95}}
-    lights: {green: "0.85 <= value <= 0.98", yellow: ">= 0.75"}
-  expert_score:
-    label: 专家评分
-    formula: expert
-    score: {linear: {worst: 60, best: 81}}
-    lights: {green: ">= 75", yellow: ">= 60"}
-weights:
-  default: {closure_rate: 60, expert_score: 40}
-  civil: {closure_rate: 70, expert_score: 30}
-rules:
-  - id: integrity_veto
-    label: 廉政一票否决
-    when: integrity_violations > 0
-    then: {cap_grade: 不称职, note: 发生违纪违法问题}
-  - id: red_twice
-    when: light.closure_rate == "red" and previous.light.closure_rate == "red"
-    then: {alert: 督办}
-  - id: innovation_bonus
-    when: innovation_awards >= 1
-    then: {add: 2}
-bonus_limit: 3
-grades:
-  - {name: 优秀, min: 90, quota: 20%}
-  - {name: 称职, min: 70}
-  - {name: 基本称职, min: 60}
-  - {name: 不称职}
-tie_break: [closure_rate]
-"""
-
-Q1 = """\
-unit,name,category,收案数,closed,expert,integrity_violations,改革创新奖项
-c01,刑一庭,criminal,100,95,81,0,1
-c02,刑二庭,刑事审判庭,100,99,81,0,0
-c03,刑三庭,criminal,100,70,72.6,,
-c04,刑四庭,criminal,100,90,75,1,0
-c05,刑五庭,criminal,100,88,78,0,0
-d01,民一庭,civil,100,96,60,0,0
-"""
+from tests.samples import MINI, Q1
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ import pytest
 from kaohe.engine.errors import FactsError, Problem
 from kaohe.engine.facts import load_facts
 from kaohe.engine.ruleset import load_ruleset
-from tests.test_cli_e2e import MINI, Q1
+from tests.samples import MINI, Q1
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from kaohe.engine.errors import FactsError, KaoheError
 from kaohe.engine.evaluate import evaluate
 from kaohe.engine.facts import load_facts
 from kaohe.engine.ruleset import load_ruleset
-from tests.test_cli_e2e import MINI, Q1
+from tests.samples import MINI, Q1
 
 TOKENS = ["", " ", ":", "-", "{", "}", "[", "]", '"', "'", "0", "-1", "1e400", "abc", "结案", "\t", "\n",
           "null", "~", "&a", "*a", "!!python/object:os.system", "%", ">= 0.8", "__import__('os')", "100",

@@ -18,6 +18,7 @@ from kaohe.plugins.trend import TrendParams
 from kaohe.plugins.trend import compute as trend_compute
 from kaohe.plugins.trend_core import ols_slope, ols_slopes, theil_sen_slope
 from kaohe.plugins.workload import PerCapitaParams, WorkloadParams, per_capita, workload
+from tests.samples import ANSCOMBE_X, ANSCOMBE_Y
 
 
 def ctx(units, columns, categories=None, period="2025Q1", history=None):
@@ -32,16 +33,6 @@ def ctx(units, columns, categories=None, period="2025Q1", history=None):
 
 
 # --- trend ---------------------------------------------------------------------------------
-# Anscombe, F. J. (1973), "Graphs in Statistical Analysis", The American Statistician 27(1),
-# 17-21: data set I has the fitted line y = 3.00 + 0.500 x (as do II-IV).
-ANSCOMBE_X = [10, 8, 13, 9, 11, 14, 6, 4, 12, 7, 5]
-ANSCOMBE_Y = {
-    "I": [8.04, 6.95, 7.58, 8.81, 8.33, 9.96, 7.24, 4.26, 10.84, 4.82, 5.68],
-    "II": [9.14, 8.14, 8.74, 8.77, 9.26, 8.10, 6.13, 3.10, 9.13, 7.26, 4.74],
-    "III": [7.46, 6.77, 12.74, 7.11, 7.81, 8.84, 6.08, 5.39, 8.15, 6.42, 5.73],
-}
-
-
 @pytest.mark.parametrize("name", sorted(ANSCOMBE_Y))
 def test_ols_slope_matches_anscombe(name):
     slope, intercept = ols_slope(ANSCOMBE_X, ANSCOMBE_Y[name])

@@ -8,7 +8,7 @@ from kaohe.engine.errors import RulesetError, RunError
 from kaohe.engine.ruleset import load_ruleset
 from kaohe.engine.run import run
 from kaohe.engine.store import Store
-from tests.test_cli_e2e import MINI, Q1
+from tests.samples import MINI, Q1
 
 
 def with_indicator(block: str) -> str:
@@ -79,7 +79,7 @@ def test_rating_from_a_ratings_file_relative_to_the_working_folder(project, tmp_
     ("block", "metric", "path", "detail"),
     [
         ("metric: trend\n    with: {of: closure_rate, periods: 0}", "trend", "indicators.x.with.periods",
-         "greater than or equal to 1"),
+         "`periods` for plugin `trend`: `0` is out of range: >= 1"),
         ("metric: cluster\n    with: {of: [closed], k_range: [5, 2]}", "cluster", "indicators.x.with",
          "k_range must be [min, max]"),
         ("metric: rating\n    with: {file: nowhere.csv}", "rating", "indicators.x.with.file",

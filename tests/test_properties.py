@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from kaohe.engine.evaluate import evaluate
 from kaohe.engine.facts import facts_from_records
 from kaohe.engine.ruleset import load_ruleset
-from tests.test_cli_e2e import MINI
+from tests.samples import MINI
 
 CATEGORIES = ["criminal", "civil", "刑事审判庭", "民事审判庭"]  # keys and labels
 CATEGORY_KEY = {"刑事审判庭": "criminal", "民事审判庭": "civil"}

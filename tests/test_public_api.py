@@ -32,3 +32,19 @@ def test_the_engine_package_is_kaohe_engine():
     import kaohe.engine
 
     assert kaohe.engine.__version__ == kaohe.__version__
+
+
+def test_type_checkers_see_every_exported_name():
+    """The TYPE_CHECKING imports of kaohe/__init__.py name exactly the lazy exports (mypy sees real types)."""
+    import ast
+
+    tree = ast.parse(Path(kaohe.__file__).read_text(encoding="utf-8"))
+    block = next(n for n in tree.body if isinstance(n, ast.If) and getattr(n.test, "id", "") == "TYPE_CHECKING")
+    seen = {}
+    for node in block.body:
+        assert isinstance(node, ast.ImportFrom)
+        for alias in node.names:
+            seen[alias.asname or alias.name] = (node.module, alias.name)
+    exports = {name: (t if isinstance(t, tuple) else (t, name)) for name, t in kaohe._EXPORTS.items()}
+    assert seen == exports
+    assert kaohe.__all__ == ["__version__", *kaohe._EXPORTS]

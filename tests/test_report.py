@@ -17,7 +17,7 @@ from kaohe.engine.errors import RunError
 from kaohe.engine.report import build_context, load_history, write_report
 from kaohe.engine.report.__init__ import context_json
 from kaohe.engine.store import Store
-from tests.test_cli_e2e import MINI, Q1
+from tests.samples import MINI, Q1
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 FIXED = dt.datetime(2025, 7, 1, 8, 0, 0)

@@ -11,7 +11,7 @@ import pytest
 
 from kaohe.engine.errors import Problem, RulesetError
 from kaohe.engine.ruleset import load_ruleset
-from tests.test_cli_e2e import MINI
+from tests.samples import MINI
 
 BASE = textwrap.dedent(MINI).lstrip("\n")
 HAN = re.compile(r"[\u4e00-\u9fff]")

@@ -12,7 +12,7 @@ from kaohe.engine.errors import RulesetError, RunError
 from kaohe.engine.plugins import Metric, registry
 from kaohe.engine.run import run
 from kaohe.engine.store import Store
-from tests.test_cli_e2e import MINI, Q1
+from tests.samples import MINI, Q1
 
 
 def _versions(project):

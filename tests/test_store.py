@@ -23,7 +23,7 @@ from kaohe.engine.store import (
     UnitRow,
     database_url,
 )
-from tests.test_cli_e2e import MINI, Q1
+from tests.samples import MINI, Q1
 
 TABLES = (RunRow, UnitRow, IndicatorRow, FiringRow, AlertRow)
 

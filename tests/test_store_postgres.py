@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from tests.pg import postgres_server
-from tests.test_cli_e2e import MINI, Q1
+from tests.samples import MINI, Q1
 
 
 @pytest.fixture(scope="module")

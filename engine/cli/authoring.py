@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from kaohe.engine.cli.options import JsonOpt, LangOpt, StrictOpt, lang_of, ruleset_files
 from kaohe.engine.cli.output import err, out, print_json
-from kaohe.engine.i18n import register, text
+from kaohe.engine.i18n import Lang, register, text
 
 register(
     {
@@ -17,6 +19,12 @@ register(
         "cli.valid": ("{path}：规则集 {id} 有效（{indicators} 个指标，{rules} 条规则）",
                       "{path}: ruleset {id} is valid ({indicators} indicators, {rules} rules)"),
         "cli.no_rulesets": ("在 {path} 中没有找到规则集（*.yaml）", "no rulesets (*.yaml) found in {path}"),
+        "cli.plugins.metric": ("{name}：{description}（软件包 {package}）", "{name}: {description} (package {package})"),
+        "cli.plugins.registered": ("直接注册", "registered directly"),
+        "cli.plugins.col.key": ("参数", "parameter"), "cli.plugins.col.type": ("类型", "type"),
+        "cli.plugins.col.required": ("必填", "required"), "cli.plugins.col.default": ("默认值", "default"),
+        "cli.plugins.col.description": ("说明", "description"),
+        "cli.plugins.yes": ("是", "yes"), "cli.plugins.no": ("否", "no"),
     }
 )
 
@@ -29,12 +37,19 @@ def validate(
 ) -> None:
     """Load and check rulesets; exit 1 with every problem listed when one is invalid."""
     from kaohe.engine.errors import KaoheError, RulesetError
+    from kaohe.engine.plugins import registry
     from kaohe.engine.ruleset import load_ruleset
 
     lg = lang_of(lang)
     files = ruleset_files(rulesets)
     failed: list[KaoheError] = []
     report = []
+    # a broken plugin installation concerns every ruleset: said once, as a warning (a ruleset
+    # that uses the metric gets an error of its own)
+    plugin_problems = [replace(p, severity="warning") for p in registry.load_errors.values()]
+    if not as_json:
+        for problem in plugin_problems:
+            err.print(problem.render(lg), markup=False)
     for f in files:
         try:
             rs = load_ruleset(f, strict=strict)
@@ -54,7 +69,7 @@ def validate(
                            indicators=len(rs.model.indicators), rules=len(rs.model.rules)),
                       markup=False)
     if as_json:
-        print_json({"rulesets": report})
+        print_json({"rulesets": report, "plugin_load_errors": [p.as_dict(lg) for p in plugin_problems]})
     if not files:
         err.print(text("cli.no_rulesets", lg, path=", ".join(map(str, rulesets))), markup=False)
         raise typer.Exit(1)
@@ -78,27 +93,52 @@ def schema(
 
 
 def plugins(as_json: JsonOpt = False, lang: LangOpt = "zh") -> None:
-    """List installed plugin metrics and their parameters."""
+    """List installed plugin metrics, the package providing each, and their parameters.
+
+    Entry points that could not be loaded are listed with the reason; exit 1 when there are any.
+    """
     from kaohe.engine.plugins import registry
+    from kaohe.engine.ruleset.schema import parameter_info
 
     lg = lang_of(lang)
     rows = []
     for m in registry.all():
-        params = m.params.model_json_schema().get("properties", {})
+        source = registry.provider(m.name)
         rows.append({"name": m.name,
+                     "package": source.package if source else None,
+                     "version": source.version if source else None,
+                     "entry_point": source.entry_point if source else None,
                      "description": m.description_zh if lg == "zh" and m.description_zh else m.description,
-                     "parameters": {k: v.get("type", v.get("anyOf", "")) for k, v in params.items()}})
+                     "uses_history": m.uses_history,
+                     "parameters": [p.as_json() for p in parameter_info(m.params, lg)]})
+    errors = registry.load_errors
     if as_json:
-        print_json({"metrics": rows, "load_errors": registry.load_errors})
-        return
-    from rich.table import Table
+        print_json({"metrics": rows, "load_errors": [{"name": name, **p.as_dict(lg)} for name, p in errors.items()]})
+    else:
+        _print_plugins(rows, lg)
+        for problem in errors.values():
+            err.print(problem.render(lg), markup=False)
+    if errors:
+        raise typer.Exit(1)
 
-    table = Table("metric", "parameters", "description")
+
+def _print_plugins(rows: list[dict[str, Any]], lg: Lang) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
     for r in rows:
-        table.add_row(str(r["name"]), ", ".join(r["parameters"]), str(r["description"]))
-    out.print(table)
-    for name, why in registry.load_errors.items():
-        err.print(f"{name}: {why}", markup=False)
+        package = f"{r['package']} {r['version']}" if r["package"] else text("cli.plugins.registered", lg)
+        out.print(text("cli.plugins.metric", lg, name=r["name"], description=r["description"], package=package),
+                  markup=False)
+        table = Table(*(text(f"cli.plugins.col.{c}", lg) for c in ("key", "type", "required", "default",
+                                                                  "description")), box=None, padding=(0, 2))
+        for p in r["parameters"]:
+            default = "—" if p["required"] else json.dumps(p["default"], ensure_ascii=False)
+            cells = (p["name"], p["type"], text("cli.plugins.yes" if p["required"] else "cli.plugins.no", lg),
+                     default, p["description"])
+            table.add_row(*(Text(str(c)) for c in cells))  # plain text: `list[string]` is not markup
+        out.print(table)
+        out.print()
 
 
 COMMANDS = {"validate": validate, "schema": schema, "plugins": plugins}

@@ -8,19 +8,16 @@ import numpy as np
 
 from kaohe.engine.details import MetricRecord, record
 from kaohe.engine.errors import FactsError, Problem, RunError
+from kaohe.engine.evaluate.metrics import call_metric, plugin_boundary, read_only, read_only_context
 from kaohe.engine.evaluate.numbers import round_to
 from kaohe.engine.facts import FactTable
 from kaohe.engine.i18n import register
-from kaohe.engine.plugins import MetricContext, as_float_array, registry
+from kaohe.engine.plugins import registry
 from kaohe.engine.results import FloatArray
 from kaohe.engine.ruleset.compiled import Ruleset
 
 register(
     {
-        "run.plugin_failed": (
-            "指标 `{indicator}` 的插件 `{metric}` 运行失败：{error}",
-            "plugin `{metric}` failed for indicator `{indicator}`: {error}",
-        ),
         "run.plugin_missing": (
             "指标 `{indicator}` 使用的插件 `{metric}` 未安装",
             "plugin `{metric}` used by indicator `{indicator}` is not installed",
@@ -92,28 +89,21 @@ def _compute_metric(
     metric = registry.get(metric_name)
     if metric is None:
         raise RunError(Problem("run.plugin_missing", {"metric": metric_name, "indicator": ind_id}))
-    columns = {k: v for k, v in env.items() if v.dtype != object}
-    ctx = MetricContext(
+    ctx = read_only_context(
         units=facts.units,
-        categories=np.asarray(facts.categories, dtype=object),
-        columns=columns,
+        categories=facts.categories,
+        columns={k: v for k, v in env.items() if v.dtype != object},
         period=str(facts.period) if facts.period else "",
         parents=facts.parents,
-        history=history or {},
+        history=history,
     )
-    try:
-        result = as_float_array(metric.compute(ctx, ruleset.metric_params[ind_id]), len(facts), metric_name)
-        if records is not None:
-            records[ind_id] = record(metric, ruleset.metric_params[ind_id], ctx, result, ind_id)
-        return result
-    except Exception as e:  # a plugin's own bug must fail the run cleanly, naming it
-        raise RunError(
-            Problem(
-                "run.plugin_failed",
-                {"metric": metric_name, "indicator": ind_id, "error": f"{type(e).__name__}: {e}"},
-                ruleset.locate(f"indicators.{ind_id}.metric"),
-            )
-        ) from e
+    params = ruleset.metric_params[ind_id]
+    where = ruleset.locate(f"indicators.{ind_id}.metric")
+    result = call_metric(metric, ctx, params, ind_id, where)
+    if records is not None:
+        with plugin_boundary(metric, ind_id, where):  # the details hook is plugin code too
+            records[ind_id] = record(metric, params, ctx, read_only(result), ind_id)
+    return result
 
 
 def _check_required(ruleset: Ruleset, facts: FactTable, values: Mapping[str, FloatArray]) -> None:

@@ -15,7 +15,7 @@ from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from kaohe.engine.errors import Hint, Location, Problem, did_you_mean
 from kaohe.engine.expr import (
@@ -26,8 +26,8 @@ from kaohe.engine.expr import (
     infer_type,
 )
 from kaohe.engine.i18n import register
-from kaohe.engine.plugins import registry
 from kaohe.engine.ruleset.extends import SourceMap
+from kaohe.engine.ruleset.metrics import check_metric
 from kaohe.engine.ruleset.model import RulesetModel
 
 register(
@@ -37,10 +37,6 @@ register(
         "check.self_reference": ("指标 `{name}` 的公式引用了它自己", "the formula of indicator `{name}` refers to itself"),
         "check.light_name": ("亮灯条件只能使用 value（指标值）和 score（得分），`{name}` 不可用",
                              "light conditions may only use value and score; `{name}` is not available"),
-        "check.unknown_plugin": ("未知的插件指标 `{metric}`", "unknown plugin metric `{metric}`"),
-        "check.plugin_params": ("插件 `{metric}` 的参数有误：{detail}", "bad parameters for plugin `{metric}`: {detail}"),
-        "check.plugin_input": ("插件 `{metric}` 读取的 `{name}` 不是事实或指标",
-                               "`{name}` read by plugin `{metric}` is not a fact or indicator"),
         "check.band_order": ("分档的 min 大于 max", "the band's min is greater than its max"),
         "hint.light_names": ("例如 green: \">= 0.85\" 或 \"0.85 <= value <= 0.98\"",
                              "e.g. green: \">= 0.85\" or \"0.85 <= value <= 0.98\""),
@@ -196,41 +192,12 @@ def _lights(lights: Any, base: tuple[str, ...], smap: SourceMap,
 def _metric(model: RulesetModel, iid: str, smap: SourceMap, problems: list[Problem],
             plan: IndicatorPlan) -> set[str]:
     ind = model.indicators[iid]
-    path = ("indicators", iid)
-    metric = registry.get(str(ind.metric))
-    if metric is None:
-        problems.append(Problem("check.unknown_plugin", {"metric": ind.metric}, smap.locate((*path, "metric")),
-                                did_you_mean(str(ind.metric), registry.names())))
+    checked = check_metric(str(ind.metric), iid, ind.with_, set(model.facts) | set(model.indicators), smap,
+                           problems, plan.warnings)
+    if checked is None:
         return set()
-    try:
-        base_dir = smap.locate((*path, "metric")).file
-        context = {"base_dir": str(Path(base_dir).parent)} if base_dir else {}
-        params = metric.params.model_validate(ind.with_ or {}, context=context)
-    except ValidationError as e:
-        for err in e.errors():
-            loc = (*path, "with", *[p for p in err["loc"] if isinstance(p, str | int)])
-            detail = f"{'.'.join(map(str, err['loc']))}: {err['msg']}" if err["loc"] else err["msg"]
-            problems.append(Problem("check.plugin_params", {"metric": ind.metric, "detail": detail},
-                                    smap.locate(loc)))
-        return set()
-    except Exception as e:  # a plugin's validator may raise anything
-        problems.append(Problem("check.plugin_params", {"metric": ind.metric, "detail": str(e)},
-                                smap.locate((*path, "with"))))
-        return set()
-    plan.metric_params[iid] = params
-    if metric.warnings is not None:
-        try:
-            plan.warnings += [Problem(w.code, dict(w.params), smap.locate((*path, "with", w.key)),
-                                      severity="warning") for w in metric.warnings(params)]
-        except Exception as e:  # a plugin's own bug: an error naming it, not a traceback
-            problems.append(Problem("check.plugin_params", {"metric": ind.metric, "detail": str(e)},
-                                    smap.locate((*path, "with"))))
-    known = set(model.facts) | set(model.indicators)
-    inputs = set(metric.inputs(params))
-    for name in sorted(inputs - known):
-        problems.append(Problem("check.plugin_input", {"metric": ind.metric, "name": name},
-                                smap.locate((*path, "with")), did_you_mean(name, known)))
-    return inputs & set(model.indicators)
+    plan.metric_params[iid] = checked[0]
+    return checked[1] & set(model.indicators)
 
 
 def _order(deps: Mapping[str, set[str]], smap: SourceMap, problems: list[Problem]) -> list[str]:

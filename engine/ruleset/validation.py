@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from kaohe.engine.errors import Hint, Problem, RulesetError, did_you_mean
-from kaohe.engine.i18n import known_codes, register
+from kaohe.engine.i18n import Message, known_codes, register
 from kaohe.engine.ruleset.extends import SourceMap
 from kaohe.engine.ruleset.model import RulesetModel
 from kaohe.engine.ruleset.yamlload import PathKey
@@ -37,6 +37,10 @@ register(
         "schema.pattern": ("`{value}` 格式不对：只能用字母、数字和 - _ .，且以字母或数字开头",
                            "`{value}` has the wrong form: use letters, digits and - _ ., starting with a letter or digit"),
         "schema.too_short": ("至少需要 {min} 项", "at least {min} item(s) needed"),
+        "schema.too_long": ("最多 {max} 项", "at most {max} item(s)"),
+        "schema.text_too_short": ("至少需要 {min} 个字符", "at least {min} character(s) needed"),
+        "schema.text_too_long": ("最多 {max} 个字符", "at most {max} character(s)"),
+        "schema.invalid": ("{detail}", "{detail}"),
         "schema.other": ("取值无效：{detail}", "invalid value: {detail}"),
         "ruleset.unknown_key": ("未知的键 `{key}`（已忽略）", "unknown key `{key}` (ignored)"),
         "hint.expected_values": ("可选值：{choices}", "expected one of: {choices}"),
@@ -52,6 +56,8 @@ _SIMPLE: dict[str, str] = {
     "date_from_datetime_parsing": "schema.date", "date_from_datetime_inexact": "schema.date",
     "string_pattern_mismatch": "schema.pattern",
 }
+_LENGTH = {"too_short": "schema.too_short", "too_long": "schema.too_long",
+           "string_too_short": "schema.text_too_short", "string_too_long": "schema.text_too_long"}
 _RANGE = {"greater_than_equal": ">= {ge}", "greater_than": "> {gt}", "less_than_equal": "<= {le}",
           "less_than": "< {lt}"}
 
@@ -66,7 +72,7 @@ def validate_model(data: dict[str, Any], smap: SourceMap) -> RulesetModel:
         for err in e.errors():
             if _other_branch(data, err["loc"]):
                 continue
-            path, rest = _data_path(data, err["loc"])
+            path, rest = data_path(data, err["loc"])
             if path in seen:
                 continue  # a union reports each alternative; one message per place is enough
             seen.add(path)
@@ -91,13 +97,13 @@ def _other_branch(data: Any, loc: tuple[int | str, ...]) -> bool:
             continue
         is_ahp, is_table = part == "AhpWeights", part.startswith("dict[")
         if is_ahp or is_table:
-            node = _value_at(data, _data_path(data, loc[:i])[0])
+            node = _value_at(data, data_path(data, loc[:i])[0])
             if isinstance(node, dict) and ("ahp" in node) != is_ahp:
                 return True
     return False
 
 
-def _data_path(data: Any, loc: tuple[int | str, ...]) -> tuple[PathKey, list[str | int]]:
+def data_path(data: Any, loc: tuple[int | str, ...]) -> tuple[PathKey, list[str | int]]:
     """Keep the parts of pydantic's ``loc`` that index into the data; return also the rest."""
     path: list[str | int] = []
     rest: list[str | int] = []
@@ -117,30 +123,50 @@ def _data_path(data: Any, loc: tuple[int | str, ...]) -> tuple[PathKey, list[str
 
 
 def _problem(err: Any, path: PathKey, rest: list[str | int], smap: SourceMap) -> Problem:
+    message, hint = describe_error(err, rest)
+    return Problem(message.code, dict(message.params), smap.locate(path), hint)
+
+
+def describe_error(err: Any, rest: list[str | int] | None = None) -> tuple[Message, Hint | None]:
+    """One pydantic error (an item of ``ValidationError.errors()``) in the user's terms.
+
+    ``rest`` is the part of the error's ``loc`` that is not in the data (the
+    name of a missing key).  pydantic's English text reaches the user only for
+    error kinds without a message of ours, and never with its ``Value error,``
+    prefix: a validator's own words are shown as they are.
+    """
     kind = err["type"]
     value = _short(err.get("input"))
     ctx = err.get("ctx") or {}
     if kind == "missing":
         key = str(rest[-1]).rstrip("_") if rest else "?"
-        return Problem("schema.missing", {"key": key}, smap.locate(path))
-    loc = smap.locate(path)
+        return Message("schema.missing", {"key": key}), None
     if kind == "literal_error":
         expected = str(ctx.get("expected", "")).replace("'", "")
         choices = [c.strip() for c in expected.replace(" or ", ",").split(",") if c.strip()]
         hint = did_you_mean(str(err.get("input")), choices) or Hint("hint.expected_values",
                                                                     {"choices": expected})
-        return Problem("schema.literal", {"value": value}, loc, hint)
+        return Message("schema.literal", {"value": value}), hint
     if kind in _SIMPLE:
-        return Problem(_SIMPLE[kind], {"value": value}, loc)
+        return Message(_SIMPLE[kind], {"value": value}), None
     if kind in _RANGE:
-        return Problem("schema.range", {"value": value, "limit": _RANGE[kind].format(**ctx)}, loc)
-    if kind == "too_short":
-        return Problem("schema.too_short", {"min": ctx.get("min_length", 1)}, loc)
-    if kind == "value_error":
-        code = str(ctx.get("error", err.get("msg", ""))).removeprefix("Value error, ")
-        if code in known_codes():
-            return Problem(code, {}, loc)
-    return Problem("schema.other", {"detail": err.get("msg", kind)}, loc)
+        limits = {k: int(v) if isinstance(v, float) and v.is_integer() else v for k, v in ctx.items()}
+        return Message("schema.range", {"value": value, "limit": _RANGE[kind].format(**limits)}), None
+    if kind in _LENGTH:
+        return Message(_LENGTH[kind], {"min": ctx.get("min_length"), "max": ctx.get("max_length")}), None
+    if kind in ("value_error", "assertion_error"):
+        reason = ctx.get("error")
+        said = str(reason) if reason is not None else _strip_prefix(str(err.get("msg", "")))
+        if said in known_codes():
+            return Message(said), None
+        return Message("schema.invalid", {"detail": said}), None
+    return Message("schema.other", {"detail": _strip_prefix(str(err.get("msg", kind)))}), None
+
+
+def _strip_prefix(msg: str) -> str:
+    for prefix in ("Value error, ", "Assertion failed, "):
+        msg = msg.removeprefix(prefix)
+    return msg
 
 
 def _short(value: Any) -> str:

@@ -17,7 +17,20 @@ templates).  Names are imported lazily, so ``import kaohe`` stays cheap.
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # what type checkers see; at run time names are imported on first use
+    from kaohe.engine.errors import FactsError, KaoheError, RulesetError, RunError
+    from kaohe.engine.evaluate import evaluate as evaluate_facts
+    from kaohe.engine.explain import explain_unit
+    from kaohe.engine.facts import FactTable, facts_from_records, load_facts
+    from kaohe.engine.plugins import FloatArray, Metric, MetricContext, registry
+    from kaohe.engine.report import write_report
+    from kaohe.engine.results import Evaluation, UnitResult
+    from kaohe.engine.ruleset import Ruleset, load_ruleset
+    from kaohe.engine.run import RunOutcome
+    from kaohe.engine.run import run as run_and_store
+    from kaohe.engine.store import RunInfo, Store
 
 __version__ = "0.1.0"
 
@@ -38,6 +51,7 @@ _EXPORTS: dict[str, str | tuple[str, str]] = {
     "write_report": "kaohe.engine.report",
     "Metric": "kaohe.engine.plugins",
     "MetricContext": "kaohe.engine.plugins",
+    "FloatArray": "kaohe.engine.plugins",
     "registry": "kaohe.engine.plugins",
     "KaoheError": "kaohe.engine.errors",
     "RulesetError": "kaohe.engine.errors",
@@ -45,7 +59,31 @@ _EXPORTS: dict[str, str | tuple[str, str]] = {
     "RunError": "kaohe.engine.errors",
 }
 
-__all__ = ["__version__", *_EXPORTS]
+__all__ = [  # a literal list, so type checkers know what is exported
+    "__version__",
+    "load_ruleset",
+    "Ruleset",
+    "load_facts",
+    "facts_from_records",
+    "FactTable",
+    "evaluate_facts",
+    "Evaluation",
+    "UnitResult",
+    "run_and_store",
+    "RunOutcome",
+    "Store",
+    "RunInfo",
+    "explain_unit",
+    "write_report",
+    "Metric",
+    "MetricContext",
+    "FloatArray",
+    "registry",
+    "KaoheError",
+    "RulesetError",
+    "FactsError",
+    "RunError",
+]
 
 
 def __getattr__(name: str) -> Any:

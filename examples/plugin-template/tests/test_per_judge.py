@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from kaohe_per_judge import PER_JUDGE, PerJudgeParams, per_judge
 
-from kaohe.engine.plugins import MetricContext
+from kaohe import MetricContext
 
 
 def test_per_judge_by_hand():
@@ -36,7 +36,7 @@ EXAMPLE = Path(__file__).resolve().parent.parent / "example"  # a ruleset and fa
 
 def test_through_a_ruleset(tmp_path):
     """Needs the package installed (pip install -e .) so kaohe finds the entry point."""
-    from kaohe.engine.run import run
+    from kaohe import run_and_store as run
 
     outcome = run(EXAMPLE / "per_judge.yaml", EXAMPLE / "facts.csv", period="2025Q1",
                   db=f"sqlite:///{tmp_path / 'k.db'}")

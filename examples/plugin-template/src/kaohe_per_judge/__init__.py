@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from kaohe.engine.plugins import FloatArray, Metric, MetricContext
+from kaohe import FloatArray, Metric, MetricContext
 
 __all__ = ["PER_JUDGE", "PerJudgeParams", "per_judge"]
 
