@@ -234,10 +234,11 @@ class _Registry:
     def register(self, metric: Metric[Any]) -> None:
         """Register a metric directly (tests, notebooks); entry points are the normal path.
 
-        A name that is already taken by another metric is refused (``ValueError``).
+        It may replace a metric registered this way, never an installed one (an entry
+        point, or a name whose entry points failed to load): that is a ``ValueError``.
         """
         metrics = self._load()
-        if metrics.get(metric.name, metric) is not metric or metric.name in self._load_errors:
+        if metric.name in self._providers or metric.name in self._load_errors:
             raise ValueError(f"a plugin metric named {metric.name!r} is already installed")
         metrics[metric.name] = metric
 
