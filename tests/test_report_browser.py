@@ -151,6 +151,24 @@ _WRAPPED_WORDS = """
   return lines > 1 ? [text] : [];
 })
 """
+_SPLIT_LABELS = """
+[...document.querySelectorAll('#summary li')].flatMap(li => {
+  const out = [];
+  const walker = document.createTreeWalker(li, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const re = /[^\\s，。；：、（）()·]+/g;
+    let m;
+    while ((m = re.exec(node.data))) {
+      const range = document.createRange();
+      range.setStart(node, m.index);
+      range.setEnd(node, m.index + m[0].length);
+      const tops = new Set([...range.getClientRects()].map(r => Math.round(r.top)));
+      if (tops.size > 1) out.push(m[0]);
+    }
+  }
+  return out;
+})
+"""
 _OVERALL_GRADES = """
 [...document.querySelectorAll('table.ranking.overall tr')].slice(1).map(r => [r.cells[1].innerText, r.cells[4].innerText])
 """
@@ -180,11 +198,15 @@ def test_county_report_in_chromium(county_runs):
                 return cdp.call("Runtime.evaluate", expression=expression, returnByValue=True)["result"]["value"]
 
             summary = js("document.querySelector('#summary').innerText")
-            wrapped = js(_WRAPPED_WORDS)
+            wrapped = js(_WRAPPED_WORDS) + js(_SPLIT_LABELS)
             overall = js(_OVERALL_GRADES)
             board_rows = js("document.querySelectorAll('table.board tbody tr').length")
             shot = cdp.call("Page.captureScreenshot", format="png", captureBeyondViewport=True,
                             clip={"x": 0, "y": 0, "width": 1280, "height": 1800, "scale": 1})
+            # the same checks as printed: print styles, the width of an A4 page inside its margins
+            cdp.call("Emulation.setEmulatedMedia", media="print")
+            cdp.call("Emulation.setDeviceMetricsOverride", width=703, height=1000, deviceScaleFactor=1, mobile=False)
+            wrapped += js(_WRAPPED_WORDS) + js(_SPLIT_LABELS)
         finally:
             proc.terminate()
             proc.wait(timeout=10)
@@ -229,3 +251,36 @@ def test_county_pdf_first_page_is_the_full_leader_summary(county_runs):
     shutil.copy(pdf, BUILD / "county.pdf")
     subprocess.run(["pdftoppm", "-r", "80", "-png", "-f", "1", "-l", "1", "-singlefile", str(pdf),
                     str(BUILD / "county-page1")], check=True)
+
+
+@needs_chromium
+@pytest.mark.skipif(shutil.which("pdfinfo") is None, reason="needs poppler-utils (make sysdeps)")
+def test_leader_summary_of_a_large_population_still_prints_on_one_page(mini_runs, tmp_path):  # noqa: F811
+    """300 units, many of them vetoed, demoted or red: the summary's lists are cut, so it stays one A4 page."""
+    import dataclasses
+
+    from kaohe.engine.results import IndicatorResult
+
+    store, info, units, region = mini_runs
+    many = []
+    for i in range(300):
+        base = units[i % len(units)]
+        red = {k: IndicatorResult(r.value, r.score, "red", r.weight) for k, r in base.indicators.items()}
+        many.append(dataclasses.replace(base, unit=f"u{i:03d}", name=f"第{i:03d}号示范性综合服务中心",
+                                        indicators=red if i % 2 else base.indicators,
+                                        cap_grade="不称职" if i % 3 == 0 else None, band_grade="称职",
+                                        grade="不称职" if i % 3 == 0 else ["优秀", "称职", "基本称职"][i % 3],
+                                        quota_note="优秀" if i % 3 == 1 else None))
+    (region / "templates").mkdir()
+    (region / "templates" / "report.html.j2").write_text(
+        '<!DOCTYPE html><html><head><meta charset="utf-8"><style>{% include "report.css" %}</style></head>'
+        '<body><header><h1>{{ run.name }} · {{ run.period }} {{ t.title }}</h1><p class="meta">{{ t.period }} '
+        '{{ run.period }} · {{ t.units }} {{ run.units }} · {{ t.run }} <code>{{ run.id }}</code></p>'
+        '<p class="legend">{{ t.legend }}</p></header>{% include "_summary.html.j2" %}</body></html>', encoding="utf-8")
+    earlier = {u.unit: dataclasses.replace(u, score=(u.score or 0) - i % 7 + 3, grade="称职") for i, u in enumerate(many)}
+    pdf = write_report(info, many, tmp_path / "summary.pdf", fmt="pdf", region_dir=region,
+                       history={"periods": ["2025Q1"], "units": {"2025Q1": earlier}})
+    pages = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert "Pages: 1 " in " ".join(pages.split()) + " "
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "见后页" in text and "另有" in text and "较上期（2025Q1）变化最大" in text and "等 " in text

@@ -92,7 +92,7 @@ def _svg(fig: Any, *, tight: bool = True) -> Markup:
 def grade_distribution(grades: Sequence[dict[str, Any]], *, count_label: str, quota_label: str) -> Markup:
     """Bars of units per grade, with the quota's places (``grades[].places``, an integer) as a dashed marker."""
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(3.6, 2.2))
+    fig, ax = plt.subplots(figsize=(3.6, 1.7))
     names = [g["name"] for g in grades]
     counts = [g["count"] for g in grades]
     xs = range(len(names))
@@ -113,7 +113,7 @@ def grade_distribution(grades: Sequence[dict[str, Any]], *, count_label: str, qu
 def score_histogram(scores: Sequence[float], *, title: str, xlabel: str, ylabel: str) -> Markup:
     """Histogram of one category's total scores."""
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(3.6, 2.2))
+    fig, ax = plt.subplots(figsize=(3.6, 1.7))
     lo, hi = (min(scores), max(scores)) if scores else (0.0, 100.0)
     bins = max(1, min(20, int(hi - lo) + 1)) if hi > lo else 1
     ax.hist(scores, bins=bins, color=ACCENT, edgecolor="white")

@@ -180,6 +180,9 @@ def _own_summary(summary: dict[str, Any], unit: dict[str, Any]) -> dict[str, Any
             "red_lights": len(reds),
             "red_units": [{"unit": mine, "name": unit["name"], "indicators": reds}] if reds else [],
             "red_more": 0, "red_more_text": None, "alerts": len(unit["alerts"]),
+            "decisions_more": 0, "decisions_more_text": None,
+            "grade_lists": [{**g, "names": [n for n in g["names"] if n == unit["name"]], "more": 0, "more_text": None}
+                            for g in summary["grade_lists"]],
             "movers": {**movers, "up": [m for m in movers["up"] if m["unit"] == mine],
                        "down": [m for m in movers["down"] if m["unit"] == mine]}}
 

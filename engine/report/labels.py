@@ -142,6 +142,9 @@ LABELS: dict[str, tuple[str, str]] = {
     "rparen": ("）", ")"),
     "semicolon": ("；", "; "),
     "list_sep": ("、", ", "),
+    "decisions_more": ("另有 {n} 条一票否决或名额调整，见预警与督办", "{n} more vetoes or quota decisions: see the alerts"),
+    "grade_lists": ("各等次单位", "Units by grade"),
+    "names_more": ("等 {n} 个单位", "and {n} more"),
     "headline": ("共 {units} 个单位：{grades}", "{units} units: {grades}"),
 }
 
