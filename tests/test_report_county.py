@@ -245,3 +245,18 @@ def test_county_html_has_every_section(county_runs, tmp_path):
     for section in ("summary", "board", "ranking", "cards", "alerts", "diagnostics"):
         assert f'<section id="{section}">' in html
     assert "不设灯" in html and "14.04%" in html and "ranking overall" in html
+
+
+def test_cli_report_order_option(kaohe, tmp_path):
+    root = Path(__file__).resolve().parent.parent
+    ruleset = root / "rulesets" / "qingxi-county" / "towns.yaml"
+    r = kaohe("run", ruleset, "--facts", root / "examples" / "qingxi-county" / "2025.csv", "--json")
+    assert r.exit_code == 0, r.stderr
+    run_id = r.json()["run"]["id"]
+    r = kaohe("report", run_id, "--format", "md", "--order", "rank", "--out", tmp_path / "r.md")
+    assert r.exit_code == 0, r.stderr
+    board = (tmp_path / "r.md").read_text(encoding="utf-8").split("## 亮灯看板", 1)[1]
+    assert "排列：按名次" in board and board.index("东湖镇") < board.index("李集镇") < board.index("南桥镇")
+    r = kaohe("report", run_id, "--order", "alphabet", "--out", tmp_path / "x.html")
+    assert r.exit_code == 3 and "alphabet" in r.stderr and "category, rank, facts" in r.stderr
+    assert not (tmp_path / "x.html").exists()
