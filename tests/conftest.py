@@ -54,7 +54,7 @@ def kaohe(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., CliR
     runner = CliRunner()
 
     def invoke(*args: str) -> CliResult:
-        r = runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
+        r = runner.invoke(app, [str(a) for a in args], catch_exceptions=False, prog_name="kaohe")
         return CliResult(r.exit_code, r.stdout, r.stderr)
 
     return invoke

@@ -8,6 +8,7 @@ import typer
 
 from kaohe.engine.cli.options import DbOpt, JsonOpt, LangOpt, lang_of
 from kaohe.engine.cli.output import err, out, print_json, reported
+from kaohe.engine.cli.translate import register_help
 from kaohe.engine.i18n import Lang, register, text
 
 register(
@@ -37,7 +38,7 @@ def analyze(
     target: Annotated[str | None, typer.Option("--target", help="only correlate with this indicator")] = None,
     db: DbOpt = None,
     as_json: JsonOpt = False,
-    lang: LangOpt = "zh",
+    lang: LangOpt = None,
 ) -> None:
     """Which indicators move together (Pearson/Spearman r, p, effect size), and which never differentiate units."""
     from kaohe.engine.analyze import analyze_runs, metric_tables
@@ -97,3 +98,9 @@ def _print_metrics(metrics: list[dict[str, Any]], lg: Lang) -> None:
 
 
 COMMANDS = {"analyze": analyze}
+
+register_help({
+    analyze: "哪些指标一同变化（Pearson/Spearman 相关系数、p 值、效应量），哪些指标从不区分单位。",
+    "stored run ids (or unique prefixes); several are pooled": "已保存运行的编号（或唯一前缀）；多个运行合并分析",
+    "only correlate with this indicator": "只计算与此指标的相关",
+})

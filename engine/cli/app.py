@@ -12,15 +12,26 @@ import os
 import typer
 
 from kaohe.engine.cli import analyze, authoring, commands, serve
+from kaohe.engine.cli.options import LangOpt
+from kaohe.engine.cli.translate import KaoheGroup, register_help, use_kaohe_classes
 
 COMMAND_MODULES = (authoring, commands, analyze, serve)
 
+APP_HELP = "kaohe (考核): rules-engine performance appraisal for government agencies"
+register_help({APP_HELP: "kaohe（考核）：机关绩效考核规则引擎"})
+
 app = typer.Typer(
-    help="kaohe (考核): rules-engine performance appraisal for government agencies",
+    help=APP_HELP,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=KaoheGroup,  # decides the language before click parses; help, usage and errors translated
 )
+
+
+@app.callback()
+def _options(lang: LangOpt = None) -> None:
+    """``--lang`` before the subcommand (``kaohe --lang en run …``): accepted here, used by every command."""
 
 
 def _register() -> None:
@@ -33,6 +44,7 @@ def _register() -> None:
 
 
 _register()
+use_kaohe_classes(app)
 
 
 def main() -> None:

@@ -11,6 +11,7 @@ import typer
 
 from kaohe.engine.cli.options import JsonOpt, LangOpt, StrictOpt, lang_of, ruleset_files
 from kaohe.engine.cli.output import err, out, print_json
+from kaohe.engine.cli.translate import register_help
 from kaohe.engine.i18n import Lang, register, text
 
 register(
@@ -33,7 +34,7 @@ def validate(
     rulesets: Annotated[list[Path], typer.Argument(help="ruleset files or folders")],
     strict: StrictOpt = False,
     as_json: JsonOpt = False,
-    lang: LangOpt = "zh",
+    lang: LangOpt = None,
 ) -> None:
     """Load and check rulesets; exit 1 with every problem listed when one is invalid."""
     from kaohe.engine.errors import KaoheError, RulesetError
@@ -92,7 +93,7 @@ def schema(
         typer.echo(doc, nl=False)
 
 
-def plugins(as_json: JsonOpt = False, lang: LangOpt = "zh") -> None:
+def plugins(as_json: JsonOpt = False, lang: LangOpt = None) -> None:
     """List installed plugin metrics, the package providing each, and their parameters.
 
     Entry points that could not be loaded are listed with the reason; exit 1 when there are any.
@@ -142,3 +143,11 @@ def _print_plugins(rows: list[dict[str, Any]], lg: Lang) -> None:
 
 
 COMMANDS = {"validate": validate, "schema": schema, "plugins": plugins}
+
+register_help({
+    validate: "加载并检查规则集；有规则集无效时列出全部问题，退出码为 1。",
+    "ruleset files or folders": "规则集文件或文件夹",
+    schema: "输出规则集文件的 JSON Schema（供编辑器自动补全和检查，含各插件 with: 的参数）。",
+    "write to a file": "写入文件",
+    plugins: "列出已安装的插件指标、提供它们的软件包及其参数。\n\n无法加载的入口点连同原因一并列出；存在时退出码为 1。",
+})

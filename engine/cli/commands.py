@@ -10,8 +10,18 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from kaohe.engine.cli.options import DbOpt, JsonOpt, LangOpt, StrictOpt, lang_of, ruleset_files
+from kaohe.engine.cli.options import (
+    DbOpt,
+    FormatOpt,
+    JsonOpt,
+    LangOpt,
+    PerUnitOpt,
+    StrictOpt,
+    lang_of,
+    ruleset_files,
+)
 from kaohe.engine.cli.output import err, out, print_json, reported
+from kaohe.engine.cli.translate import register_help
 from kaohe.engine.i18n import Lang, register, text
 
 register(
@@ -50,7 +60,7 @@ register(
 def test_cmd(
     rulesets: Annotated[list[Path], typer.Argument(help="ruleset files or folders")],
     as_json: JsonOpt = False,
-    lang: LangOpt = "zh",
+    lang: LangOpt = None,
 ) -> None:
     """Run the `tests:` examples of rulesets; exit 1 on any failure."""
     from kaohe.engine.ruleset import load_ruleset
@@ -104,7 +114,7 @@ def run_cmd(
     engine: Annotated[str, typer.Option("--engine", help="local (default) or dask")] = "local",
     scheduler: Annotated[str | None, typer.Option(
         "--scheduler", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (default: a local cluster)")] = None,
-    lang: LangOpt = "zh",
+    lang: LangOpt = None,
 ) -> None:
     """Evaluate facts under a ruleset and store the run (exit 1 ruleset, 2 facts, 3 run failed)."""
     from contextlib import ExitStack
@@ -188,7 +198,7 @@ def explain(
     unit: Annotated[str, typer.Argument(help="unit id or name")],
     db: DbOpt = None,
     as_json: JsonOpt = False,
-    lang: LangOpt = "zh",
+    lang: LangOpt = None,
 ) -> None:
     """Explain every number one unit received in a stored run."""
     from kaohe.engine.explain import explain_stored
@@ -207,9 +217,9 @@ def explain(
 def runs(
     db: DbOpt = None,
     ruleset: Annotated[str | None, typer.Option("--ruleset", help="only this ruleset id")] = None,
-    limit: Annotated[int, typer.Option("--limit")] = 50,
+    limit: Annotated[int, typer.Option("--limit", help="at most this many runs")] = 50,
     as_json: JsonOpt = False,
-    lang: LangOpt = "zh",
+    lang: LangOpt = None,
 ) -> None:
     """List stored runs, newest first."""
     from kaohe.engine.store import Store
@@ -226,8 +236,6 @@ def runs(
         out.print(table)
 
 
-FormatOpt = Annotated[str, typer.Option("--format", help="html | md | xlsx | pdf | json")]
-PerUnitOpt = Annotated[bool, typer.Option("--per-unit", help="one card per unit, written into the --out folder")]
 
 
 def report(
@@ -239,7 +247,7 @@ def report(
     order: Annotated[str | None, typer.Option(
         "--order", help="units by category (default), rank or facts (the facts file's rows)")] = None,
     db: DbOpt = None,
-    lang: LangOpt = "zh",
+    lang: LangOpt = None,
 ) -> None:
     """Render the report of a stored run: HTML, Markdown, Excel, PDF or the JSON context."""
     from kaohe.engine.store import Store
@@ -258,7 +266,7 @@ def report(
 def demo(
     db: DbOpt = None,
     out_dir: Annotated[Path, typer.Option("--out", help="where to write the report")] = Path("reports"),
-    lang: LangOpt = "zh",
+    lang: LangOpt = None,
 ) -> None:
     """Evaluate the bundled example court over its four quarters and write an HTML report."""
     from kaohe.engine.demo import run_demo
@@ -270,3 +278,32 @@ def demo(
 
 
 COMMANDS = {"test": test_cmd, "run": run_cmd, "explain": explain, "runs": runs, "report": report, "demo": demo}
+
+register_help({
+    test_cmd: "运行规则集中的 `tests:` 示例；有失败时退出码为 1。",
+    "ruleset files or folders": "规则集文件或文件夹",
+    run_cmd: "按规则集评估事实数据并保存本次运行（退出码：1 规则集无效，2 事实数据无效，3 运行失败）。",
+    "ruleset file, or a region folder (the version in force for the period is used)":
+        "规则集文件，或地区文件夹（使用该期间生效的版本）",
+    "facts file: CSV, XLSX or JSON": "事实数据文件：CSV、XLSX 或 JSON",
+    "e.g. 2025Q1": "考核期间，如 2025Q1",
+    "re-run even if stored": "即使已保存过也重新运行",
+    "XLSX sheet name": "XLSX 工作表名称",
+    "also write a report (see --format)": "同时写出报告（格式见 --format）",
+    explain: "逐项解释某单位在一次已保存运行中得到的每一个数字。",
+    "run id (a unique prefix is enough)": "运行编号（唯一的前缀即可）",
+    "unit id or name": "单位编号或名称",
+    runs: "列出已保存的运行，最新的在前。",
+    "only this ruleset id": "只列出此规则集的运行",
+    "at most this many runs": "最多列出的运行数",
+    report: "生成一次已保存运行的报告：HTML、Markdown、Excel、PDF 或 JSON 上下文。",
+    "file to write (a folder with --per-unit); default report.<format> or cards/":
+        "要写入的文件（配合 --per-unit 时为文件夹）；默认 report.<格式> 或 cards/",
+    demo: "用内置的示例法院运行四个季度的考核，并写出 HTML 报告。",
+    "where to write the report": "报告写入的文件夹",
+    "local (default) or dask": "计算引擎：local（默认，单进程）或 dask",
+    "Dask scheduler address, e.g. tcp://10.0.0.5:8786 (default: a local cluster)":
+        "Dask 调度器地址，如 tcp://10.0.0.5:8786（默认：本机临时集群）",
+    "units by category (default), rank or facts (the facts file's rows)":
+        "单位顺序：category（按类别，默认）、rank（按名次）或 facts（按事实数据文件的行序）",
+})

@@ -13,6 +13,7 @@ import typer
 
 from kaohe.engine.cli.options import DbOpt, JsonOpt, LangOpt, lang_of
 from kaohe.engine.cli.output import err, out, print_json, reported
+from kaohe.engine.cli.translate import register_help
 from kaohe.engine.i18n import Lang, register, text
 
 register(
@@ -207,3 +208,21 @@ def users_token(name: str, db: DbOpt = None, lang: LangOpt = "zh") -> None:
 
 
 COMMANDS = {"serve": serve, "users": users_app}
+
+register_help({
+    serve: "启动浏览器工作台（FastAPI + uvicorn）：运行、报告、规则编写、上传、账号。",
+    "folder of rulesets to author and run (default: ./rulesets, else the bundled examples)":
+        "用于编写和运行的规则集文件夹（默认 ./rulesets，没有时用内置示例）",
+    "address to bind (default loopback only)": "监听地址（默认只监听本机）",
+    "port to listen on": "监听端口",
+    "cookie-signing secret (default: one kept in the database)": "签名 Cookie 的密钥（默认使用保存在数据库中的密钥）",
+    "manage the accounts of the workspace (same database as the runs)": "管理工作台的账号（与运行结果同一数据库）",
+    users_add: "创建账号（交互输入密码，或用 --password-stdin 从标准输入读取）。",
+    "admin | office | unit": "角色：admin（管理员）| office（考核办）| unit（单位）",
+    "the unit id of a unit account": "单位账号对应的单位编号",
+    "read the password from standard input": "从标准输入读取密码",
+    users_list: "列出账号。",
+    users_remove: "删除账号；其会话和 API 令牌立即失效。",
+    users_passwd: "设置新密码（该用户已登录的会话随之结束）。",
+    users_token: "为 NAME 生成新的 API 令牌，单独输出到标准输出（替换该用户之前的令牌）。",
+})
