@@ -53,7 +53,7 @@ def test_top_level_help_is_chinese_by_default(kaohe):
 def test_command_help_is_chinese(kaohe):
     text = flat(kaohe("run", "--help").stdout)
     assert "用法：kaohe run [选项] {ruleset}" in text
-    assert "事实数据文件：CSV、XLSX 或 JSON" in text
+    assert "事实数据文件：CSV、XLSX、JSON 或 Parquet" in text
     assert "[必填]" in text and "[默认：html]" in text and "报告格式" in text
     assert "界面语言：zh（默认，中文）或 en（英文）" in text and "[环境变量：KAOHE_LANG]" in text
     assert "─ 参数 ─" in kaohe("run", "--help").stdout
@@ -68,7 +68,7 @@ def test_english_help_with_lang_en_before_or_after_the_subcommand_or_kaohe_lang(
         r = kaohe("run", "--help", "--lang", "en") if where == "after" else kaohe("--lang", "en", "run", "--help")
     text = flat(r.stdout)
     assert r.exit_code == 0
-    assert "Usage: kaohe run [OPTIONS] {ruleset}" in text and "facts file: CSV, XLSX or JSON" in text
+    assert "Usage: kaohe run [OPTIONS] {ruleset}" in text and "facts file: CSV, XLSX, JSON or Parquet" in text
     assert "[required]" in text and "用法" not in text
 
 
