@@ -1,4 +1,4 @@
-"""Grades in DESIGN.md's fixed order: bands → caps → quotas → tie-break → reported ties.
+"""Grades in the fixed order of docs/ruleset.md (`grades`): bands → caps → quotas → tie-break → reported ties.
 
 Grades are indices into the ruleset's ``grades:`` list (0 = best, -1 = no grade
 because the unit has no score).  A quota is a maximum: its places are

@@ -3,7 +3,7 @@
 durable_rules stays behind this module.  Each rule's condition becomes a
 durable_rules JSON condition over one fact per unit; facts are asserted into a
 private ``Host`` created for one run (no timer thread, no global registry) and
-retracted right after, so memory stays flat.  Missing values follow DESIGN.md:
+retracted right after, so memory stays flat.  Missing values follow docs/ruleset.md ("Expressions"):
 every name ``x`` a condition reads travels as a field plus a presence flag,
 and each comparison is guarded by that flag, so a comparison with a missing
 value is false — also under ``not`` (negation is pushed down to the leaves).

@@ -43,7 +43,7 @@ class RunOutcome:
     warnings: list[Problem] = field(default_factory=list)
 
     def as_json(self) -> dict[str, object]:
-        """DESIGN.md's ``--json`` document (byte-identical for the same inputs)."""
+        """The ``--json`` document of docs/running.md (byte-identical for the same inputs)."""
         order = list(self.ruleset.model.indicators)
         units = []
         for u in self.units:

@@ -1,4 +1,4 @@
-"""The ``kaohe run --json`` document, streamed (DESIGN.md "Run output").
+"""The ``kaohe run --json`` document, streamed (docs/running.md, "The --json document").
 
 The document is written chunk by chunk with orjson, straight from the result
 columns, so a million units never become one Python document nor one string.

@@ -1,4 +1,4 @@
-"""``metric: dea`` — data envelopment analysis efficiency (DESIGN.md, "Plugins").
+"""``metric: dea`` — data envelopment analysis efficiency (docs/plugins.md, "dea").
 
 ``with: {inputs: [judges], outputs: [closed], model: ccr | bcc,
 orientation: input | output, super: false, within: all | category}``.

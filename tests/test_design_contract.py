@@ -1,7 +1,8 @@
-"""DESIGN.md's own example ruleset, as written there, gives what DESIGN.md says.
+"""The format's reference example — the court ruleset format v1 was designed around —
+gives what docs/ruleset.md and docs/running.md say.
 
-The YAML below is DESIGN.md's example (format v1) with `extends` pointing at a
-small parent that declares nothing else, so the example stands on its own.
+The YAML below is that example (format v1) with `extends` pointing at a small
+parent that declares nothing else, so the example stands on its own.
 """
 
 from __future__ import annotations

@@ -58,3 +58,29 @@ def test_every_yaml_example_in_the_docs_parses():
                 yaml.safe_load(block)
             except yaml.YAMLError as e:  # pragma: no cover - the message is the point
                 raise AssertionError(f"{doc.name}, YAML example {i + 1} does not parse: {e}\n{block}") from e
+
+
+def test_nothing_cites_a_document_outside_the_repository():
+    """The docs in docs/ are the reference: code, tests and docs cite them, never a design file elsewhere."""
+    outside = re.compile("DESIGN" + r"\.md|\.\./shared|/work/" + "shared")
+    offenders = []
+    for folder in ("src", "engine", "plugins", "templates", "rulesets", "examples", "docs", "tests", "benchmarks"):
+        for path in sorted((ROOT / folder).rglob("*")):
+            if path.suffix in {".py", ".md", ".yaml", ".html", ".j2", ".toml", ".txt", ".css", ".js"}:
+                for n, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
+                    if outside.search(line):
+                        offenders.append(f"{path.relative_to(ROOT)}:{n}: {line.strip()}")
+    for name in ("README.md", "Makefile", "pyproject.toml"):
+        text = (ROOT / name).read_text(encoding="utf-8")
+        offenders += [f"{name}: {line.strip()}" for line in text.splitlines() if outside.search(line)]
+    assert offenders == []
+
+
+def test_the_docs_link_only_to_files_that_exist():
+    """Relative links between the docs (and from README) point at files in the repository."""
+    broken = []
+    for doc in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        for target in re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", doc.read_text(encoding="utf-8")):
+            if not (doc.parent / target).exists():
+                broken.append(f"{doc.relative_to(ROOT)} → {target}")
+    assert broken == []

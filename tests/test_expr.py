@@ -1,6 +1,6 @@
 """The expression language: semantics, safety, error offsets, and property tests.
 
-DESIGN.md "Expression language" and "Numbers": a safe subset of Python
+docs/ruleset.md "Expressions" and "Numbers": a safe subset of Python
 expression syntax; missing values behave like SQL NULL (arithmetic with
 missing is missing, a comparison with missing is false, x / 0 is missing);
 the same compiled expression runs columnar and row-wise and both agree.

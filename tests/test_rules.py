@@ -1,4 +1,4 @@
-"""Rule conditions on the real durable_rules engine (DESIGN.md "Rule engine").
+"""Rule conditions on the real durable_rules engine (docs/architecture.md, "The rule engine adapter").
 
 The key invariant: for every condition the adapter accepts, ``run_rules`` fires
 for exactly the units where the columnar evaluator says the condition is true

@@ -28,7 +28,7 @@ def test_linear_worst_above_best_means_lower_is_better():
 
 
 def test_design_boundary_example_72_6_is_exactly_60():
-    # DESIGN.md "Numbers": 72.6 on linear {worst: 60, best: 81} is 60, never 59.999…
+    # docs/ruleset.md "Numbers": 72.6 on linear {worst: 60, best: 81} is 60, never 59.999…
     raw = linear(arr(72.6), LinearScore(worst=60, best=81))
     assert round_to(raw, 10)[0] == 60.0
 

@@ -1,4 +1,4 @@
-"""Rounding that agrees with a person computing by hand (DESIGN.md "Numbers")."""
+"""Rounding that agrees with a person computing by hand (docs/ruleset.md, "Numbers")."""
 
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ from kaohe.engine.ruleset.model import Band, IndicatorModel, LinearScore, RankSc
 
 
 def linear(values: FloatArray, spec: LinearScore) -> FloatArray:
-    """``100 * clip((value - worst) / (best - worst), 0, 1)`` exactly as DESIGN.md writes it."""
+    """``100 * clip((value - worst) / (best - worst), 0, 1)`` exactly as docs/ruleset.md ("Scoring methods") writes it."""
     w, b = float(spec.worst), float(spec.best)
     with np.errstate(over="ignore", invalid="ignore"):  # huge values overflow to ±inf, then clip
         return 100.0 * np.clip((values - w) / (b - w), 0.0, 1.0)

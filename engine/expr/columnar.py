@@ -2,7 +2,7 @@
 
 Numbers are float64 with ``nan`` as missing; strings are object arrays with
 ``None`` as missing; truth values are 1.0 / 0.0 and never missing (a
-comparison with a missing value is false, DESIGN.md).  Any arithmetic result
+comparison with a missing value is false, docs/ruleset.md, "Expressions").  Any arithmetic result
 that is not finite (division by zero, overflow) becomes missing.
 """
 

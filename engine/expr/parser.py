@@ -1,6 +1,6 @@
 """Text -> expression tree, through Python's ``ast`` and a strict whitelist.
 
-Only the node types DESIGN.md allows are accepted; anything else (attribute
+Only the node types docs/ruleset.md ("Expressions") allows are accepted; anything else (attribute
 access outside ``score.`` / ``light.`` / ``previous.``, subscripts, lambdas,
 keyword arguments, ``__import__`` ...) is an :class:`ExpressionError` that
 points at the offending character.  Nothing is ever evaluated here.

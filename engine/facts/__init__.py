@@ -1,5 +1,5 @@
 """Facts: one row per unit and period, read from CSV/XLSX/JSON and validated
-against the ruleset's ``facts:`` declarations (DESIGN.md, "Facts files")."""
+against the ruleset's ``facts:`` declarations (docs/running.md, "Facts files")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Rulesets: YAML format v1 (DESIGN.md) loaded, merged, checked and compiled."""
+"""Rulesets: YAML format v1 (docs/ruleset.md) loaded, merged, checked and compiled."""
 
 from __future__ import annotations
 

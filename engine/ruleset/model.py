@@ -1,4 +1,4 @@
-"""Pydantic models for ruleset format version 1 (the contract in DESIGN.md).
+"""Pydantic models for ruleset format version 1 (the contract documented in docs/ruleset.md).
 
 These models describe one ruleset *file* after YAML parsing and after
 ``extends`` has been merged.  They check shapes and types; cross-references
