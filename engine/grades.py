@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from kaohe.engine.results import FloatArray, IntArray, Tie
-from kaohe.engine.ruleset.model import GradeModel
+from kaohe.engine.ruleset.model import GradeModel, parse_quota
 
 
 @dataclass(frozen=True)
@@ -28,15 +28,8 @@ class TieKey:
 
 
 def quota_fraction(grade: GradeModel) -> Fraction | None:
-    """The quota as an exact fraction (``"20%"`` -> 1/5, ``0.2`` -> 1/5, ``20`` -> 1/5)."""
-    q = grade.quota
-    if q is None:
-        return None
-    if isinstance(q, str):
-        s = q.strip()
-        return Fraction(s[:-1].strip()) / 100 if s.endswith("%") else Fraction(s)
-    f = Fraction(str(q))
-    return f / 100 if f > 1 else f
+    """The grade's quota as an exact fraction (``"20%"`` -> 1/5), or ``None`` (see ``parse_quota``)."""
+    return None if grade.quota is None else parse_quota(grade.quota)
 
 
 def band_grades(scores: FloatArray, grades: Sequence[GradeModel]) -> IntArray:

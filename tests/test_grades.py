@@ -140,3 +140,24 @@ def test_quota_never_exceeded_and_order_independent(values, rnd):
     new2, ties2, _ = apply_quotas(grade[perm], scores[perm], GRADES, scopes, [units[i] for i in perm], [])
     assert {units[perm[j]]: int(new2[j]) for j in range(n)} == {units[i]: int(new[i]) for i in range(n)}
     assert [t.units for t in ties2] == [t.units for t in ties]
+
+
+@pytest.mark.parametrize(("quota", "fraction"), [
+    ("20%", Fraction(1, 5)), (" 12.5 % ", Fraction(1, 8)), (0.2, Fraction(1, 5)), (20, Fraction(1, 5)),
+    ("0.2", Fraction(1, 5)), (1, Fraction(1)), ("100%", Fraction(1)), ("0%", Fraction(0)),
+])
+def test_one_quota_parser_for_validation_grading_and_reports(quota, fraction):
+    from kaohe.engine.ruleset.model import parse_quota
+
+    assert parse_quota(quota) == fraction
+    grade = GradeModel(name="优秀", min=90, quota=quota)
+    assert quota_fraction(grade) == fraction and grade.quota_fraction == float(fraction)
+
+
+@pytest.mark.parametrize(("quota", "code"), [("twenty%", "model.quota_format"), ("150%", "model.quota_range"),
+                                             (-1, "model.quota_range"), ("20", "model.quota_range")])
+def test_a_bad_quota_is_refused_when_the_ruleset_loads(quota, code):
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match=code):
+        GradeModel(name="优秀", min=90, quota=quota)

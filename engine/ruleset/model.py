@@ -10,6 +10,7 @@ from :class:`RulesetModel`.
 from __future__ import annotations
 
 import datetime as dt
+from fractions import Fraction
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -220,30 +221,34 @@ class GradeModel(_Model):
     @property
     def quota_fraction(self) -> float | None:
         """The quota as a fraction in 0..1 (``"20%"`` -> 0.2)."""
-        q = self.quota
-        if q is None:
-            return None
-        if isinstance(q, str):
-            s = q.strip()
-            return float(s[:-1]) / 100 if s.endswith("%") else float(s)
-        return float(q) / 100 if q > 1 else float(q)
+        return None if self.quota is None else float(parse_quota(self.quota))
 
     @field_validator("quota")
     @classmethod
     def _quota_readable(cls, v: Any) -> Any:
-        if isinstance(v, str):
-            s = v.strip()
-            try:
-                frac = float(s[:-1]) / 100 if s.endswith("%") else float(s)
-            except ValueError as e:
-                raise ValueError("model.quota_format") from e
-        elif v is None:
+        if v is None:
             return v
-        else:
-            frac = float(v) / 100 if v > 1 else float(v)
+        try:
+            frac = parse_quota(v)
+        except (ValueError, ZeroDivisionError) as e:
+            raise ValueError("model.quota_format") from e
         if not 0 <= frac <= 1:
             raise ValueError("model.quota_range")
         return v
+
+
+def parse_quota(value: str | float | int) -> Fraction:
+    """The one reading of a grade's ``quota``, as an exact fraction.
+
+    ``"20%"`` -> 1/5; a number is a fraction (``0.2`` -> 1/5) unless it is above 1,
+    then a percentage (``20`` -> 1/5); text without ``%`` is read as written
+    (``"0.2"`` -> 1/5).  ``ValueError`` when it is not a number.
+    """
+    if isinstance(value, str):
+        s = value.strip()
+        return Fraction(s[:-1].strip()) / 100 if s.endswith("%") else Fraction(s)
+    f = Fraction(str(value))
+    return f / 100 if f > 1 else f
 
 
 class ExpectModel(_Model):
