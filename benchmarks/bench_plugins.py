@@ -13,7 +13,7 @@ import time
 
 import numpy as np
 
-from kaohe.plugins.ahp_core import ahp
+from kaohe.engine.ahp import ahp
 from kaohe.plugins.cluster_core import best_k, kmeans
 from kaohe.plugins.dea_core import dea_efficiency
 from kaohe.plugins.rating_core import Popularity, rate

@@ -9,6 +9,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any
 
+from kaohe.engine.ahp import ahp
 from kaohe.engine.errors import Hint, Problem, did_you_mean
 from kaohe.engine.expr import ExpressionError, compile_expression, infer_type, walk
 from kaohe.engine.expr.nodes import Compare, Name, Str
@@ -157,8 +158,6 @@ def _plain_table(table: dict[str, Any], path: tuple[str, ...], model: RulesetMod
 
 def _ahp_table(table: AhpWeights, path: tuple[str, ...], model: RulesetModel, smap: SourceMap,
                problems: list[Problem]) -> dict[str, float] | None:
-    from kaohe.plugins.ahp_core import ahp
-
     spec = table.ahp
     n = len(spec.criteria)
     for i, name in enumerate(spec.criteria):

@@ -1,4 +1,4 @@
-"""Tests for plugins.ahp_core against Saaty's published example and exact cases."""
+"""Tests for kaohe.engine.ahp (AHP weights, an engine feature) against Saaty's published example and exact cases."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from kaohe.plugins.ahp_core import RANDOM_INDEX, AhpResult, ahp, parse_judgement, random_index
+from kaohe.engine.ahp import RANDOM_INDEX, AhpResult, ahp, parse_judgement, random_index
 
 # ---------------------------------------------------------------------------
 # Saaty, T. L. (1990), "How to make a decision: The analytic hierarchy process",

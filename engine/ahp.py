@@ -1,5 +1,9 @@
 """Analytic Hierarchy Process (AHP): priority weights and consistency of one matrix.
 
+AHP weights are part of the ruleset format (``weights: {default: {ahp: …}}``,
+checked when the ruleset loads by engine/ruleset/checks.py), so they live in
+the engine, not among the plugin metrics.
+
 Pure numeric functions, no project imports. The priority vector is the principal
 right eigenvector of a positive reciprocal pairwise-comparison matrix
 (Saaty, T. L., 1980, *The Analytic Hierarchy Process*, McGraw-Hill; Saaty, T. L.,
