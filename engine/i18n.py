@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 Lang = Literal["zh", "en"]
-LANGS: tuple[Lang, ...] = ("zh", "en")
 
 _CATALOGUE: dict[str, tuple[str, str]] = {}
 

@@ -139,13 +139,6 @@ class Evaluation:
     def __len__(self) -> int:
         return len(self.units)
 
-    def index(self, unit: str) -> int:
-        """Position of ``unit`` (units are sorted, so this is a binary search)."""
-        i = int(np.searchsorted(np.asarray(self.units, dtype=object), unit))
-        if i >= len(self.units) or self.units[i] != unit:
-            raise KeyError(unit)
-        return i
-
     def _grade_name(self, code: int) -> str | None:
         return None if code < 0 else self.grade_names[code]
 

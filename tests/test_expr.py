@@ -49,7 +49,7 @@ def col(text: str, **env: object) -> np.ndarray:
 
 
 def row(text: str, **env: object) -> object:
-    value, _ = compile_expression(text).evaluate_row(env)  # type: ignore[arg-type]
+    value = compile_expression(text).evaluate_row(env)  # type: ignore[arg-type]
     return value
 
 
@@ -450,7 +450,7 @@ def test_bare_namespace_words_are_plain_names(text: str) -> None:
 def test_compile_condition_shorthand(text: str, value: float | None, expected: float) -> None:
     e = compile_condition(text)
     assert e.text == text
-    r, _ = e.evaluate_row({"value": value})
+    r = e.evaluate_row({"value": value})
     assert r == expected
     c = e.evaluate({"value": np.array([NAN if value is None else value])})
     assert np.broadcast_to(c, (1,))[0] == expected
@@ -459,7 +459,7 @@ def test_compile_condition_shorthand(text: str, value: float | None, expected: f
 def test_compile_condition_custom_subject_and_string() -> None:
     e = compile_condition('== "red"', subject="light.x")
     assert e.names == frozenset({"light.x"})
-    assert e.evaluate_row({"light.x": "red"})[0] == 1.0
+    assert e.evaluate_row({"light.x": "red"}) == 1.0
 
 
 def test_compile_condition_rejects_bad_shorthand() -> None:
@@ -470,19 +470,15 @@ def test_compile_condition_rejects_bad_shorthand() -> None:
 
 
 # ---------------------------------------------------------------------------
-# trace
+# row-wise values and rendering
 
 
-def test_trace_steps() -> None:
+def test_row_value_and_rendering_with_values_put_in() -> None:
     e = compile_expression("closed / received")
-    value, steps = e.evaluate_row({"closed": 95, "received": 100})
-    assert value == 0.95
-    assert steps[-1].text == "closed / received"
-    assert steps[-1].substituted == "95 / 100"
-    assert steps[-1].value == 0.95
-    _, steps = e.evaluate_row({"closed": None, "received": 100})
-    assert steps[-1].substituted == "∅ / 100"
-    assert steps[-1].value is None
+    assert e.evaluate_row({"closed": 95, "received": 100}) == 0.95
+    assert e.render({"closed": 95, "received": 100}) == "95 / 100"
+    assert e.evaluate_row({"closed": None, "received": 100}) is None
+    assert e.render({"closed": None, "received": 100}) == "∅ / 100"
 
 
 # ---------------------------------------------------------------------------
@@ -746,7 +742,7 @@ def test_columnar_agrees_with_row_wise(tree: object, data: st.DataObject) -> Non
     out = np.broadcast_to(expr.evaluate(arrays), (n,))
     for i in range(n):
         env = {k: v[i] for k, v in rows.items()}
-        r, _ = expr.evaluate_row(env)
+        r = expr.evaluate_row(env)
         assert same(out[i], r), f"{text!r} row {env}: columnar {out[i]!r} row-wise {r!r}"
 
 
@@ -863,7 +859,7 @@ def test_bool_ops_with_a_constant_operand_columnar(text: str) -> None:
     env = {"x": np.array([NAN, 0.0, 2.0]), "y": np.array([1.0, 1.0, 1.0])}
     out = np.broadcast_to(e.evaluate(env), (3,))
     for i in range(3):
-        r, _ = e.evaluate_row({k: v[i] for k, v in env.items()})
+        r = e.evaluate_row({k: v[i] for k, v in env.items()})
         assert same(out[i], r), (text, i, out[i], r)
 
 
@@ -875,7 +871,7 @@ def both_loose(text: str, **env: object) -> None:
 
 def test_constant_expression_evaluates_without_env() -> None:
     assert float(compile_expression("1 + 2").evaluate({})) == 3.0
-    assert compile_expression("1 / 0").evaluate_row({})[0] is None
+    assert compile_expression("1 / 0").evaluate_row({}) is None
     assert np.isnan(compile_expression("1 / 0").evaluate({}))
 
 
@@ -883,4 +879,4 @@ def test_constant_expression_evaluates_without_env() -> None:
 def test_a_negated_base_of_a_power_keeps_its_parentheses(text: str) -> None:
     once = compile_expression(text)
     assert render(compile_expression(render(once.node)).node) == render(once.node)
-    assert compile_expression(render(once.node)).evaluate_row({"x": 3.0})[0] == once.evaluate_row({"x": 3.0})[0]
+    assert compile_expression(render(once.node)).evaluate_row({"x": 3.0}) == once.evaluate_row({"x": 3.0})

@@ -2,7 +2,7 @@
 
 ``compile_expression(text)`` parses once (never ``eval``) into an
 :class:`Expression` that evaluates columnar over numpy arrays and row-wise
-with a step trace.  ``compile_condition`` also accepts the light shorthand
+over one unit's values.  ``compile_condition`` also accepts the light shorthand
 ``">= 0.85"`` (meaning ``value >= 0.85``).
 """
 
@@ -32,14 +32,13 @@ from kaohe.engine.expr.nodes import (
     Str,
 )
 from kaohe.engine.expr.parser import ExpressionError, parse
-from kaohe.engine.expr.trace import RowEnv, Step, Value, evaluate_row, render
+from kaohe.engine.expr.trace import RowEnv, Value, evaluate_value, render
 from kaohe.engine.i18n import register
 
 __all__ = [
     "FUNCTIONS",
     "Expression",
     "ExpressionError",
-    "Step",
     "compile_condition",
     "compile_expression",
 ]
@@ -72,9 +71,9 @@ class Expression:
         """Columnar value over the arrays in ``env`` (numbers: nan = missing)."""
         return columnar.evaluate(self.node, env)
 
-    def evaluate_row(self, env: RowEnv) -> tuple[Value, list[Step]]:
-        """Row-wise value and the trace of steps (``None`` = missing)."""
-        return evaluate_row(self.node, env)
+    def evaluate_row(self, env: RowEnv) -> Value:
+        """Row-wise value for one unit's values (``None`` = missing)."""
+        return evaluate_value(self.node, env)
 
     def render(self, values: RowEnv | None = None) -> str:
         """Canonical text; with ``values`` the names are replaced by their values."""

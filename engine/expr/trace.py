@@ -1,16 +1,16 @@
-"""Row-wise evaluation with a step trace, for ``kaohe explain``.
+"""Row-wise evaluation of one unit's values, and the canonical text of an expression.
 
-Walks the same tree as :mod:`engine.expr.columnar` with plain Python values
-(``None`` = missing) and records every intermediate result, so a person can
-follow ``closed / received = 95 / 100 = 0.95``.  The property tests check the
-two evaluators agree.
+Walks the same tree as :mod:`kaohe.engine.expr.columnar` with plain Python
+values (``None`` = missing); the rule engine adapter computes its derived
+fields with it.  The property tests check the two evaluators agree.
+:func:`render` writes an expression back as text, with values put in when
+given (``closed / received`` → ``95 / 100``).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from kaohe.engine.expr.functions import FUNCTIONS
 from kaohe.engine.expr.nodes import (
@@ -29,15 +29,6 @@ from kaohe.engine.expr.nodes import (
 
 Value = float | str | None
 RowEnv = Mapping[str, Value]
-
-
-@dataclass(frozen=True)
-class Step:
-    """One evaluated sub-expression: its text, the text with values put in, and its value."""
-
-    text: str
-    substituted: str
-    value: Value
 
 
 def render(node: Node, values: RowEnv | None = None) -> str:
@@ -90,28 +81,17 @@ def format_value(v: Value) -> str:
     return f"{v:.10g}"
 
 
-def evaluate_row(node: Node, env: RowEnv) -> tuple[Value, list[Step]]:
-    """The value of ``node`` for one row, and the steps that led to it."""
-    steps: list[Step] = []
-    value = _Tracer(env, steps).eval(node)
-    return value, steps
-
-
 def evaluate_value(node: Node, env: RowEnv) -> Value:
-    """The value of ``node`` for one row, without a trace (fast path)."""
-    return _Tracer(env, None).eval(node)
+    """The value of ``node`` for one row (``None`` = missing)."""
+    return _RowEvaluator(env).eval(node)
 
 
-class _Tracer:
-    def __init__(self, env: RowEnv, steps: list[Step] | None):
+class _RowEvaluator:
+    def __init__(self, env: RowEnv):
         self.env = env
-        self.steps = steps
 
     def eval(self, node: Node) -> Value:
-        value = self._eval(node)
-        if self.steps is not None and not isinstance(node, Num | Str | Name):
-            self.steps.append(Step(render(node), render(node, self.env), value))
-        return value
+        return self._eval(node)
 
     def _eval(self, node: Node) -> Value:
         if isinstance(node, Num | Str):
