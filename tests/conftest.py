@@ -122,3 +122,20 @@ def third_party(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Cal
     for module in modules:
         sys.modules.pop(module, None)
     registry.reload()  # rediscovered lazily, after monkeypatch has taken the folder off sys.path
+
+
+@pytest.fixture
+def mini_runs(project: Callable[[dict[str, str]], Path], tmp_path: Path):  # type: ignore[no-untyped-def]
+    """Two stored quarters of the MINI ruleset; returns (store, Q2 info, Q2 units, ruleset dir)."""
+    import dataclasses
+
+    from kaohe.engine.run import run
+    from kaohe.engine.store import Store
+    from tests.samples import FIXED, MINI, Q1, Q2
+
+    root = project({"court/mini.yaml": MINI, "q1.csv": Q1, "q2.csv": Q2})
+    db = f"sqlite:///{tmp_path / 'kaohe.db'}"
+    run(root / "court/mini.yaml", root / "q1.csv", period="2025Q1", db=db)
+    outcome = run(root / "court/mini.yaml", root / "q2.csv", period="2025Q2", db=db)
+    info = dataclasses.replace(outcome.info, created_at=FIXED)
+    return Store(db), info, outcome.units, root / "court"

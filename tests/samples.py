@@ -5,6 +5,8 @@ variants with ``str.replace``.  Every expected number in the tests that use them
 computed by hand in those tests.
 """
 
+import datetime as dt
+
 MINI = """
 kaohe: 1
 id: mini-court
@@ -63,6 +65,12 @@ c05,刑五庭,criminal,100,88,78,0,0
 d01,民一庭,civil,100,96,60,0,0
 """
 
+# the second quarter: one unit closes one case more
+Q2 = Q1.replace("c03,刑三庭,criminal,100,70", "c03,刑三庭,criminal,100,71")
+
+# the creation time given to stored runs whose reports are compared with golden files
+FIXED = dt.datetime(2025, 7, 1, 8, 0, 0)
+
 
 # Anscombe, F. J. (1973), "Graphs in Statistical Analysis", The American Statistician 27(1),
 # 17-21: data set I has the fitted line y = 3.00 + 0.500 x (as do II-IV).
@@ -71,4 +79,17 @@ ANSCOMBE_Y = {
     "I": [8.04, 6.95, 7.58, 8.81, 8.33, 9.96, 7.24, 4.26, 10.84, 4.82, 5.68],
     "II": [9.14, 8.14, 8.74, 8.77, 9.26, 8.10, 6.13, 3.10, 9.13, 7.26, 4.74],
     "III": [7.46, 6.77, 12.74, 7.11, 7.81, 8.84, 6.08, 5.39, 8.15, 6.42, 5.73],
+}
+
+# each example region's ruleset and its facts files in period order (under rulesets/ and examples/)
+REGION_RUNS = {
+    "shunde-court/court.yaml": ["shunde-court/2025Q1.csv", "shunde-court/2025Q2.csv",
+                                "shunde-court/2025Q3.csv", "shunde-court/2025Q4.csv"],
+    "pzhen/units.yaml": ["pzhen/2025Q1.csv", "pzhen/2025Q2.csv", "pzhen/2025Q3.csv", "pzhen/2025Q4.csv"],
+    "pzhen/staff.yaml": ["pzhen/2025H1.csv", "pzhen/2025H2.csv"],
+    "pzhen/staff-review.yaml": ["pzhen/2025H1.csv", "pzhen/2025H2.csv"],
+    "wulate-health/health.yaml": ["wulate-health/2025Q1.csv", "wulate-health/2025Q2.csv",
+                                  "wulate-health/2025Q3.csv", "wulate-health/2025Q4.csv"],
+    "huojia-county/one-thing.yaml": ["huojia-county/2025Q1.csv", "huojia-county/2025Q2.csv"],
+    "qingxi-county/towns.yaml": ["qingxi-county/2024.csv", "qingxi-county/2025.csv"],
 }

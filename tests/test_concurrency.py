@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from tests.pg import postgres_server
-from tests.test_cli_e2e import MINI, Q1
+from tests.samples import MINI, Q1
 
 PROCESSES = 8
 TABLES = ("alerts", "rule_firings", "indicator_results", "unit_results", "runs")

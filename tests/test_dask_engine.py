@@ -20,7 +20,7 @@ import pytest
 from kaohe.engine.dask_engine import DaskEngine
 from kaohe.engine.errors import FactsError
 from kaohe.engine.run import RunOutcome, run
-from tests.test_examples import REGION_RUNS
+from tests.samples import REGION_RUNS
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -18,23 +18,11 @@ import pytest
 from kaohe.engine.ruleset import load_ruleset
 from kaohe.engine.run import run
 from kaohe.engine.testing import run_tests, unfired_rules
+from tests.samples import REGION_RUNS
 
 ROOT = Path(__file__).resolve().parent.parent
 RULESETS = sorted((ROOT / "rulesets").rglob("*.yaml"))
 EXAMPLES = ROOT / "examples"
-
-# ruleset -> the example fact files it runs on, in period order
-REGION_RUNS = {
-    "shunde-court/court.yaml": ["shunde-court/2025Q1.csv", "shunde-court/2025Q2.csv",
-                                "shunde-court/2025Q3.csv", "shunde-court/2025Q4.csv"],
-    "pzhen/units.yaml": ["pzhen/2025Q1.csv", "pzhen/2025Q2.csv", "pzhen/2025Q3.csv", "pzhen/2025Q4.csv"],
-    "pzhen/staff.yaml": ["pzhen/2025H1.csv", "pzhen/2025H2.csv"],
-    "pzhen/staff-review.yaml": ["pzhen/2025H1.csv", "pzhen/2025H2.csv"],
-    "wulate-health/health.yaml": ["wulate-health/2025Q1.csv", "wulate-health/2025Q2.csv",
-                                  "wulate-health/2025Q3.csv", "wulate-health/2025Q4.csv"],
-    "huojia-county/one-thing.yaml": ["huojia-county/2025Q1.csv", "huojia-county/2025Q2.csv"],
-    "qingxi-county/towns.yaml": ["qingxi-county/2024.csv", "qingxi-county/2025.csv"],
-}
 
 
 def region_csvs() -> list[Path]:

@@ -22,7 +22,7 @@ from kaohe.engine.errors import FactsError
 from kaohe.engine.facts import arrow, build_table, load_facts
 from kaohe.engine.facts.readers import read_table
 from kaohe.engine.ruleset import load_ruleset
-from tests.test_cli_e2e import MINI, Q1
+from tests.samples import MINI, Q1
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,6 @@
-"""The core does not depend on the built-in plugins: they register through entry points like any other."""
+"""Layering: the core does not depend on the built-in plugins (they register through entry points
+like any other), and test modules share data through fixtures and helper modules, never by
+importing each other."""
 
 from __future__ import annotations
 
@@ -27,3 +29,10 @@ def test_the_engine_never_imports_the_builtin_plugins():
 def test_the_check_sees_imports():
     """The checker itself finds an import of a plugin module (so the test above can fail)."""
     assert "kaohe.plugins.dea_core" in _imports(ROOT / "plugins" / "dea.py")
+
+
+def test_test_modules_never_import_each_other():
+    """Shared data lives in tests/samples.py, fixtures in tests/conftest.py, helpers in non-test modules."""
+    offenders = sorted(f"{p.name}: {m}" for p in (ROOT / "tests").glob("*.py")
+                       for m in _imports(p) if m.startswith("tests.test_"))
+    assert offenders == []

@@ -6,46 +6,18 @@ Regenerate the golden files with ``make golden`` (KAOHE_UPDATE_GOLDEN=1).
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import json
-import os
-from pathlib import Path
 
 import pytest
 
 from kaohe.engine.errors import RunError
 from kaohe.engine.report import build_context, load_history, write_report
 from kaohe.engine.report.__init__ import context_json
-from kaohe.engine.store import Store
+from tests.golden import check_golden
 from tests.samples import MINI, Q1
 
-GOLDEN = Path(__file__).resolve().parent / "golden"
-FIXED = dt.datetime(2025, 7, 1, 8, 0, 0)
 XSS = "<script>alert(1)</script>"
 NOTE = 'note <b onmouseover="x()">bold</b> & | pipe'
-Q2 = Q1.replace("c03,刑三庭,criminal,100,70", "c03,刑三庭,criminal,100,71")
-
-
-@pytest.fixture
-def mini_runs(project, tmp_path):
-    """Two stored quarters of the MINI ruleset; returns (store, Q2 info, Q2 units, ruleset dir)."""
-    from kaohe.engine.run import run
-
-    root = project({"court/mini.yaml": MINI, "q1.csv": Q1, "q2.csv": Q2})
-    db = f"sqlite:///{tmp_path / 'kaohe.db'}"
-    run(root / "court/mini.yaml", root / "q1.csv", period="2025Q1", db=db)
-    outcome = run(root / "court/mini.yaml", root / "q2.csv", period="2025Q2", db=db)
-    info = dataclasses.replace(outcome.info, created_at=FIXED)
-    return Store(db), info, outcome.units, root / "court"
-
-
-def check_golden(name: str, actual: str) -> None:
-    path = GOLDEN / name
-    if os.environ.get("KAOHE_UPDATE_GOLDEN"):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(actual, encoding="utf-8")
-    assert path.exists(), f"missing golden file {path}; run `make golden`"
-    assert actual == path.read_text(encoding="utf-8"), f"{name} differs; review and run `make golden`"
 
 
 def test_golden_markdown(mini_runs, tmp_path):

@@ -18,7 +18,6 @@ import pytest
 
 from kaohe.engine.report import load_history, write_report
 from kaohe.engine.report.pdf import chromium_args, find_chromium
-from tests.test_report import mini_runs  # noqa: F401  (fixture)
 
 BUILD = Path(__file__).resolve().parent.parent / "build"
 needs_chromium = pytest.mark.skipif(shutil.which("chromium") is None, reason="run `make sysdeps`")

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from kaohe.engine.report import build_context, card_names, write_report
-from tests.test_report import check_golden, mini_runs  # noqa: F401  (fixture)
+from tests.golden import check_golden
 
 
 def test_golden_county_markdown(county_runs):

@@ -7,7 +7,6 @@ from pathlib import Path
 
 from kaohe.engine.details import MetricRecord
 from kaohe.engine.report import build_context, load_history
-from tests.test_report import mini_runs  # noqa: F401  (fixture)
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "templates.md"
 

@@ -12,7 +12,6 @@ import pytest
 
 from kaohe.engine.errors import RunError
 from kaohe.engine.report import write_report
-from tests.test_report import mini_runs  # noqa: F401  (fixture)
 
 
 def _renamed(units, name):  # type: ignore[no-untyped-def]
@@ -147,7 +146,7 @@ def test_written_report_gets_ordinary_permissions(mini_runs, tmp_path):  # noqa:
     (["--format", "md", "--out", "/dev/full"], 3, "无法写入报告 /dev/full"),
 ], ids=["out-is-dir", "per-unit-onto-file", "dev-full"])
 def test_cli_report_output_errors(kaohe, project, tmp_path, args, code, words):
-    from tests.test_cli_e2e import MINI, Q1
+    from tests.samples import MINI, Q1
 
     root = project({"mini.yaml": MINI, "q1.csv": Q1})
     r = kaohe("run", root / "mini.yaml", "--facts", root / "q1.csv", "--period", "2025Q1", "--json")

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from kaohe.engine.evaluate.candidates import candidates, records
 from kaohe.engine.rules import run_rules
-from tests.test_rules import ALLOWED, TYPES, rules, run_isolated
-from tests.test_rules import records as unit_records
+from tests.rules_support import ALLOWED, TYPES, rules, run_isolated
+from tests.rules_support import records as unit_records
 
 
 def _columns(recs: list[dict[str, Any]]) -> dict[str, np.ndarray]:

@@ -16,7 +16,7 @@ import pytest
 
 from kaohe.engine import runjson
 from kaohe.engine.run import RunOutcome, run
-from tests.test_examples import REGION_RUNS
+from tests.samples import REGION_RUNS
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import CliResult
-from tests.test_cli_e2e import MINI, Q1
+from tests.samples import MINI, Q1
 
 KAOHE = str(Path(sys.executable).parent / "kaohe")
 
