@@ -139,3 +139,15 @@ def mini_runs(project: Callable[[dict[str, str]], Path], tmp_path: Path):  # typ
     outcome = run(root / "court/mini.yaml", root / "q2.csv", period="2025Q2", db=db)
     info = dataclasses.replace(outcome.info, created_at=FIXED)
     return Store(db), info, outcome.units, root / "court"
+
+
+@pytest.fixture(scope="module")
+def pg_url() -> Iterator[str]:
+    """A throwaway PostgreSQL server for the module; skipped, with the reason, where none can start."""
+    from tests.pg import postgres_server, unavailable
+
+    reason = unavailable()
+    if reason is not None:
+        pytest.skip(reason)
+    with postgres_server() as url:
+        yield url

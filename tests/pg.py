@@ -2,7 +2,9 @@
 listening only on a Unix socket, stopped and deleted afterwards.
 
 Uses Debian's server binaries (`postgresql` package, installed by `make`).
-As root the server runs as the `postgres` user (initdb refuses root).
+As root the server runs as the `postgres` user (initdb refuses root).  Without
+the binaries (or psycopg) the PostgreSQL tests are skipped with the reason
+(the ``pg_url`` fixture in conftest.py), never errors.
 """
 
 from __future__ import annotations
@@ -17,12 +19,34 @@ from contextlib import contextmanager
 from pathlib import Path
 
 PORT = 54329
+BIN_GLOB = "/usr/lib/postgresql/*/bin/{name}"
+SERVER_BINARIES = ("initdb", "pg_ctl", "createdb")
+
+
+def unavailable() -> str | None:
+    """Why a throwaway server cannot be started here, or ``None`` when it can."""
+    missing = [name for name in SERVER_BINARIES if not glob.glob(BIN_GLOB.format(name=name))]
+    if missing:
+        return (f"PostgreSQL server binaries not found ({', '.join(missing)} under "
+                f"{BIN_GLOB.format(name='')}); run `make sysdeps` (Debian package postgresql)")
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        return "psycopg is not installed (pip install 'kaohe[postgres]')"
+    if os.geteuid() == 0:
+        import pwd
+
+        try:
+            pwd.getpwnam("postgres")
+        except KeyError:
+            return "running as root without a `postgres` user to run the server as"
+    return None
 
 
 def _bin(name: str) -> str:
-    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
+    found = sorted(glob.glob(BIN_GLOB.format(name=name)))
     if not found:
-        raise RuntimeError("PostgreSQL server binaries not found; run `make sysdeps` (Debian package postgresql)")
+        raise RuntimeError(unavailable() or f"PostgreSQL binary {name} not found")
     return found[-1]
 
 

@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.pg import postgres_server
 from tests.samples import MINI, Q1
 
 PROCESSES = 8
@@ -98,12 +97,6 @@ def _check(files: Path, db: str, tmp_path: Path) -> None:
 
 def test_eight_processes_store_into_one_new_sqlite_database(files, tmp_path):
     _check(files, f"sqlite:///{tmp_path / 'shared.db'}", tmp_path)
-
-
-@pytest.fixture(scope="module")
-def pg_url():
-    with postgres_server() as url:
-        yield url
 
 
 def test_eight_processes_store_into_one_new_postgresql_database(files, tmp_path, pg_url):

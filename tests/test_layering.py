@@ -36,3 +36,4 @@ def test_test_modules_never_import_each_other():
     offenders = sorted(f"{p.name}: {m}" for p in (ROOT / "tests").glob("*.py")
                        for m in _imports(p) if m.startswith("tests.test_"))
     assert offenders == []
+
