@@ -86,6 +86,8 @@ class Metric(Generic[P]):
     description: str = ""
     description_zh: str = ""
     uses_history: bool = False
+    # Chinese description of each `with:` key (the English one is the field's `description`)
+    params_zh: Mapping[str, str] = field(default_factory=dict)
     # optional hooks (see "Explaining what a metric did" in docs/plugins.md)
     details: Callable[[MetricContext, P, FloatArray], MetricDetails] | None = None
     explain: Callable[[UnitDetails, Lang], list[str]] | None = None

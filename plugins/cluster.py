@@ -84,5 +84,9 @@ METRIC = Metric(
     compute=compute,
     inputs=lambda p: list(p.of),
     description="k-means cluster (1..k) of units by indicator profile; k given or chosen by silhouette",
+    params_zh={"of": "构成特征的事实或指标", "k": "聚类个数；不写则按轮廓系数自动选择",
+               "k_range": "不写 k 时尝试的 k 范围 [最小, 最大]（取平均轮廓系数最高者）",
+               "seed": "k-means++ 初始点的随机种子（种子相同，分组相同）",
+               "standardise": "先把每个输入标准化为均值 0、标准差 1", "n_init": "随机初始化次数，保留最好的一次"},
     description_zh="按指标特征对单位做 k 均值聚类（1..k）；k 可指定或按轮廓系数自动选择",
 )

@@ -59,5 +59,10 @@ METRIC = Metric(
     compute=compute,
     inputs=_inputs,
     description="DEA efficiency (CCR/BCC, input/output orientation, optional super-efficiency)",
+    params_zh={"inputs": "作为投入的事实或指标", "outputs": "作为产出的事实或指标",
+               "model": "ccr：规模报酬不变；bcc：规模报酬可变",
+               "orientation": "input：投入导向（θ 在 (0, 1]）；output：产出导向（1/φ）",
+               "super": "Andersen–Petersen 超效率（有效单位得分可大于 1）",
+               "within": "与全部单位比较（all），还是只与本类别单位比较（category）"},
     description_zh="数据包络分析效率（CCR/BCC，投入/产出导向，可选超效率）",
 )

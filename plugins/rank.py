@@ -41,5 +41,7 @@ METRIC = Metric(
     compute=compute,
     inputs=lambda p: [p.of],
     description="Percentile (0-100) of a fact or indicator within the category or all units",
+    params_zh={"of": "要排名的事实或指标", "within": "在本类别内（category）还是全部单位中（all）排名",
+               "better": "数值越高越好（higher）还是越低越好（lower）"},
     description_zh="某事实或指标在类别内（或全体）的百分位（0–100）",
 )

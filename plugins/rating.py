@@ -234,6 +234,15 @@ METRIC = Metric(
     description="Multi-rater review score: rater effects (leniency) by least squares, role weights, "
                 "popularity correction",
     description_zh="多维评议（360°/民主测评）得分：最小二乘估计评价人宽严并校正、角色加权、人缘校正",
+    params_zh={"file": "评议数据 CSV（期间、评价人、评价人角色、被评价人、分数）；绝对路径，或相对规则集文件所在文件夹",
+               "roles": "各评价人角色的权重，如 {上级: 0.4, 同级: 0.3}；按实际出现的角色重新归一；不写则等权",
+               "method": "评价人校正方式：rater_effects（与评价同一批人的其他评价人比较，估计每人的宽严）、"
+                         "standardise（每位评价人的 z 分数）或 mean（不校正）",
+               "standardise": "旧写法：true 即 method: standardise，false 即 method: mean",
+               "scale": "仅 method: standardise：original 把 z 分数换回原分值尺度；z 保留 z 分数",
+               "popularity": "只去除这些角色的评分相对其他角色在协变量上多出的斜率，"
+                             "如 {covariates: [seniority], roles: [同级]}",
+               "adjust": "从综合得分中整体去除其线性影响的事实（也会去除真实业绩；优先用 popularity）"},
     details=details,
     explain=explain,
     tables=tables,

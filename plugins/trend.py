@@ -91,6 +91,12 @@ METRIC = Metric(
     compute=compute,
     inputs=lambda p: [p.of],
     description="Least-squares (or Theil-Sen) slope of an indicator over the current and earlier stored periods",
+    params_zh={"of": "要看趋势的指标（历史中保存的是指标值）",
+               "periods": "除本期外使用之前多少个已保存的期间（1–8）",
+               "per": "每期的斜率（period），或每年的斜率（year，按一年的期数换算）",
+               "method": "ols：最小二乘；theil_sen：两两斜率的中位数（稳健）",
+               "min_points": "至少需要的点数，不足则无值", "output": "输出斜率（slope），或方向 -1 / 0 / +1（direction）",
+               "tolerance": "output: direction 时，|斜率| 不超过此值视为持平（0）"},
     description_zh="指标在本期及此前各期的变化趋势（最小二乘或 Theil–Sen 斜率，动态监测）",
     uses_history=True,
 )

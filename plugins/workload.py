@@ -107,6 +107,8 @@ PER_CAPITA = Metric(
     compute=per_capita,
     inputs=lambda p: [p.of, p.per],
     description="Volume per staff member (of / per × scale)",
+    params_zh={"of": "总量（事实或指标），如结案数", "per": "人数（事实或指标），如员额法官数",
+               "scale": "再乘以此数（10000 即每万人）"},
     description_zh="人均量（如人均结案数 = 结案数 / 员额法官数）",
 )
 
@@ -116,5 +118,8 @@ WORKLOAD = Metric(
     compute=workload,
     inputs=_workload_inputs,
     description="Per-staff volume × workload coefficient, relative to the category median (1.0 = median)",
+    params_zh={"of": "总量（事实或指标），如结案数", "staff": "人数（事实或指标），如员额法官数",
+               "coefficient": "工作量系数：一个数、一个事实或指标名，或 {类别: 数}",
+               "within": "在本类别内（category）还是全部单位（all）取中位数"},
     description_zh="按工作量系数折算的人均工作量，与类别中位数之比（1.0 = 中位水平）",
 )

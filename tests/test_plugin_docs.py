@@ -25,8 +25,9 @@ def test_every_builtin_has_a_docs_section_with_an_example(name):
 @pytest.mark.parametrize("name", BUILTINS)
 def test_every_parameter_is_described(name):
     metric = registry.get(name)
-    props = metric.params.model_json_schema()["properties"]
+    props = metric.params.model_json_schema(by_alias=True)["properties"]
     assert props and all(p.get("description") for p in props.values()), name
+    assert set(metric.params_zh) == set(props) and all(metric.params_zh.values()), name  # and in Chinese
 
 
 def test_ahp_weights_are_documented():

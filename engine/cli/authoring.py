@@ -111,7 +111,7 @@ def plugins(as_json: JsonOpt = False, lang: LangOpt = None) -> None:
                      "entry_point": source.entry_point if source else None,
                      "description": m.description_zh if lg == "zh" and m.description_zh else m.description,
                      "uses_history": m.uses_history,
-                     "parameters": [p.as_json() for p in parameter_info(m.params, lg)]})
+                     "parameters": [p.as_json() for p in parameter_info(m, lg)]})
     errors = registry.load_errors
     if as_json:
         print_json({"metrics": rows, "load_errors": [{"name": name, **p.as_dict(lg)} for name, p in errors.items()]})
@@ -131,8 +131,9 @@ def _print_plugins(rows: list[dict[str, Any]], lg: Lang) -> None:
         package = f"{r['package']} {r['version']}" if r["package"] else text("cli.plugins.registered", lg)
         out.print(text("cli.plugins.metric", lg, name=r["name"], description=r["description"], package=package),
                   markup=False)
-        table = Table(*(text(f"cli.plugins.col.{c}", lg) for c in ("key", "type", "required", "default",
-                                                                  "description")), box=None, padding=(0, 2))
+        table = Table(box=None, padding=(0, 2))
+        for column in ("key", "type", "required", "default", "description"):
+            table.add_column(text(f"cli.plugins.col.{column}", lg), overflow="fold")  # never cut with "…"
         for p in r["parameters"]:
             default = "—" if p["required"] else json.dumps(p["default"], ensure_ascii=False)
             cells = (p["name"], p["type"], text("cli.plugins.yes" if p["required"] else "cli.plugins.no", lg),

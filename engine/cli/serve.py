@@ -31,6 +31,7 @@ register(
         "cli.users.removed": ("已删除用户 {name}（其会话与令牌已失效）", "removed user {name} (its sessions and token no longer work)"),
         "cli.users.changed": ("已修改 {name} 的密码（其已登录的会话已退出）", "changed the password of {name} (its sessions were signed out)"),
         "cli.users.prompt": ("{name} 的密码", "password for {name}"),
+        "cli.users.repeat": ("再输入一次确认", "Repeat for confirmation"),
         "cli.users.no_stdin": ("--password-stdin：标准输入中没有密码", "--password-stdin: no password on standard input"),
         "cli.users.none": ("还没有用户", "no users yet"),
     }
@@ -106,8 +107,8 @@ def _password(name: str, from_stdin: bool, lg: Lang) -> str:
             err.print(text("cli.users.no_stdin", lg), markup=False)
             raise typer.Exit(2)
         return line
-    value: str = typer.prompt(text("cli.users.prompt", lg, name=name), hide_input=True, confirmation_prompt=True,
-                              err=True)
+    value: str = typer.prompt(text("cli.users.prompt", lg, name=name), hide_input=True,
+                              confirmation_prompt=text("cli.users.repeat", lg), err=True)
     return value
 
 

@@ -12,7 +12,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
 from kaohe.engine.i18n import Lang
@@ -74,21 +73,21 @@ class ParameterInfo:
                 "default": self.default, "description": self.description}
 
 
-def parameter_info(model: type[BaseModel], lang: Lang = "zh") -> list[ParameterInfo]:
+def parameter_info(metric: Metric[Any], lang: Lang = "zh") -> list[ParameterInfo]:
     """Each parameter's key, type, whether it is required, its default and description.
 
-    A field may carry a Chinese description in ``json_schema_extra={"description_zh": …}``.
+    In Chinese the description comes from ``Metric.params_zh`` when the plugin gives one.
     """
+    model = metric.params
     props = model.model_json_schema(by_alias=True).get("properties", {})
     out = []
     for name, field in model.model_fields.items():
         key = field.alias or name
-        extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
-        described = str(extra.get("description_zh") or "") if lang == "zh" else ""
+        described = metric.params_zh.get(key, "") if lang == "zh" else ""
         required = field.is_required()
         default: object = None
         if not required:
-            default = field.default_factory() if field.default_factory is not None else field.default  # type: ignore[call-arg]
+            default = field.default_factory() if field.default_factory is not None else field.default
             default = None if default is PydanticUndefined else _plain(default)
         out.append(ParameterInfo(key, type_name(props.get(key, {})), required, default,
                                  described or field.description or ""))
