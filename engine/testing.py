@@ -16,7 +16,7 @@ from typing import Any
 from kaohe.engine.errors import KaoheError
 from kaohe.engine.evaluate import evaluate
 from kaohe.engine.facts import facts_from_records
-from kaohe.engine.i18n import register
+from kaohe.engine.i18n import Lang, register
 from kaohe.engine.results import UnitResult
 from kaohe.engine.ruleset import Ruleset
 from kaohe.engine.ruleset.model import TestCaseModel
@@ -50,8 +50,13 @@ class CaseOutcome:
     ruleset: str
     name: str
     mismatches: list[Mismatch] = field(default_factory=list)
-    error: str | None = None
+    error: str | None = None  # the failure in English; `failure` renders it in any language
     fired: set[str] = field(default_factory=set)
+    failure: KaoheError | None = None
+
+    def error_text(self, lang: Lang = "zh") -> str | None:
+        """Why the case could not be evaluated, in ``lang`` (``None`` when it could)."""
+        return self.failure.render(lang) if self.failure is not None else self.error
 
     @property
     def passed(self) -> bool:
@@ -147,7 +152,7 @@ def run_case(ruleset: Ruleset, case: TestCaseModel) -> CaseOutcome:
         previous = _previous(case)
         result = evaluate(ruleset, facts, previous=previous, quotas=case.units is not None)
     except KaoheError as e:
-        outcome.error = e.render("en")
+        outcome.error, outcome.failure = e.render("en"), e
         return outcome
     units = {u.unit: u for u in result.iter_units()}
     for u in units.values():

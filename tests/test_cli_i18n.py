@@ -176,3 +176,34 @@ def test_path_errors_are_translated():
 def test_docs_mention_the_language_options():
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
     assert "--lang en" in readme and "KAOHE_LANG" in readme
+
+
+CASE_FAILS = """
+kaohe: 1
+id: t
+name: t
+period: year
+categories: {a: {label: A}}
+facts:
+  x: {label: X, type: number, min: 0}
+indicators:
+  i: {label: I, formula: x, score: {linear: {worst: 0, best: 10}}}
+weights: {default: {i: 100}}
+grades:
+  - {name: 好}
+tests:
+  - name: 缺值
+    category: a
+    facts: {}
+    expect: {grade: 好}
+"""
+
+
+def test_a_test_case_that_cannot_be_evaluated_says_why_in_the_users_language(kaohe, project):
+    root = project({"t.yaml": CASE_FAILS})
+    zh = kaohe("test", root / "t.yaml")
+    assert zh.exit_code == 1 and "缺少必填事实 `x`（X）的列" in zh.stderr
+    en = kaohe("test", root / "t.yaml", "--lang", "en")
+    assert "no column for the required fact `x` (X)" in en.stderr
+    doc = kaohe("test", root / "t.yaml", "--json").json()
+    assert "缺少必填事实" in doc["cases"][0]["error"]

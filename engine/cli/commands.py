@@ -76,14 +76,14 @@ def test_cmd(
             for o in outcomes:
                 passed += o.passed
                 failed += not o.passed
-                docs.append({"ruleset": o.ruleset, "name": o.name, "passed": o.passed, "error": o.error,
+                docs.append({"ruleset": o.ruleset, "name": o.name, "passed": o.passed, "error": o.error_text(lg),
                              "mismatches": [m.__dict__ for m in o.mismatches]})
                 if as_json:
                     continue
                 key = "cli.test.pass" if o.passed else "cli.test.fail"
                 (out if o.passed else err).print(text(key, lg, ruleset=o.ruleset, name=o.name), markup=False)
                 if o.error:
-                    err.print("    " + o.error, markup=False)
+                    err.print("    " + str(o.error_text(lg)), markup=False)
                 for m in o.mismatches:
                     err.print(text("cli.test.mismatch", lg, key=m.key, unit=f" [{m.unit}]" if m.unit else "",
                                    expected=m.expected, got=m.got), markup=False)

@@ -201,7 +201,7 @@ def _panel(st: ServeState, file: Path, rel: str, source: str, lang: Lang) -> dic
     panel["ruleset_id"] = rs.model.id
     panel["warnings"] = shown_problems(st.config.rulesets_dir, [w.as_dict(lang) for w in rs.warnings])
     outcomes = run_tests(rs)
-    panel["tests"] = [{"name": o.name, "passed": o.passed, "error": o.error,
+    panel["tests"] = [{"name": o.name, "passed": o.passed, "error": o.error_text(lang),
                        "mismatches": [m.__dict__ for m in o.mismatches]} for o in outcomes]
     fired = set().union(*(o.fired for o in outcomes)) if outcomes else set()
     panel["coverage"] = [{"id": r.id, "label": r.label or r.id, "covered": r.id in fired} for r in rs.model.rules]
