@@ -18,7 +18,9 @@ from __future__ import annotations
 import functools
 import itertools
 import json
+import logging
 import math
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -27,8 +29,10 @@ import numpy as np
 import orjson
 from durable import engine as durable_engine
 
+from kaohe.engine import interrupts
 from kaohe.engine.errors import Hint, Location, Problem, RulesetError, RunError
 from kaohe.engine.expr import Expression, ExpressionError, compile_expression
+from kaohe.engine.expr.columnar import truthy
 from kaohe.engine.expr.nodes import (
     BinOp,
     BoolOp,
@@ -58,8 +62,17 @@ register(
             "define the computation as an indicator (a formula under indicators) and use that indicator here",
         ),
         "rules.engine_failed": ("规则引擎运行失败（规则 {rule}）：{error}", "the rule engine failed (rule {rule}): {error}"),
+        "rules.tally": ("规则 {rule} 的触发与核对不符：引擎触发 {fired} 个单位，条件成立 {expected} 个单位",
+                        "rule {rule} fired for {fired} unit(s) but its condition holds for {expected}"),
     }
 )
+
+if not os.environ.get("KAOHE_DEBUG"):
+    # durable_rules logs a traceback for a failure it also hands back to us; we report
+    # it ourselves (a clear message), so its own logging stays quiet.
+    _durable_log = logging.getLogger("durable")
+    _durable_log.addHandler(logging.NullHandler())
+    _durable_log.propagate = False
 
 _OPS = {"<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte", "!=": "$neq"}
 _FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
@@ -266,17 +279,46 @@ def run_rules(
         }
     }
     host = _PrivateHost()
-    try:
-        host.set_rulesets(definition)
-        _assert_all(host, name, compiled, records, key)
-    except (durable_engine.MessageNotHandledException, RunError):
-        raise
-    except Exception as e:  # translate the engine's own failures at the boundary
-        rule = ", ".join(r.id for r in compiled.rules)
-        raise RunError(Problem("rules.engine_failed", {"rule": rule, "error": f"{type(e).__name__}: {e}"})) from e
-    finally:
-        _release(host, name)
+    # durable_rules swallows any exception inside an action, KeyboardInterrupt included:
+    # Ctrl-C is held while the engine runs and raised between units (engine/interrupts.py)
+    with interrupts.deferred():
+        try:
+            host.set_rulesets(definition)
+            _assert_all(host, name, compiled, records, key)
+        except (durable_engine.MessageNotHandledException, RunError, KeyboardInterrupt):
+            raise
+        except Exception as e:  # translate the engine's own failures at the boundary
+            rule = ", ".join(r.id for r in compiled.rules)
+            raise RunError(Problem("rules.engine_failed", {"rule": rule, "error": f"{type(e).__name__}: {e}"})) from e
+        finally:
+            _release(host, name)
+    _check_tally(compiled, records, key, hits)
     return _firings(compiled, records, key, hits)
+
+
+def _check_tally(compiled: CompiledRules, records: Sequence[Mapping[str, Any]], key: str,
+                 hits: set[tuple[int, str]]) -> None:
+    """Each rule must have fired for exactly the units where kaohe's own (columnar)
+    evaluator says its condition holds: a firing lost or invented inside the engine
+    stops the run instead of storing a wrong result."""
+    env: dict[str, np.ndarray] = {}
+    for name in compiled.fields:
+        values = [r.get(name) for r in records]
+        if any(isinstance(v, str) for v in values):
+            env[name] = np.array(values, dtype=object)
+        else:
+            env[name] = np.array([math.nan if v is None or not math.isfinite(v) else float(v) for v in values],
+                                 dtype=np.float64)
+    fired_units: dict[int, set[str]] = {}
+    for index, unit in hits:
+        fired_units.setdefault(index, set()).add(unit)
+    units = [str(r[key]) for r in records]
+    for index, rule in enumerate(compiled.rules):
+        holds = np.broadcast_to(truthy(np.asarray(rule.expression.evaluate(env))), (len(records),))
+        expected = {u for u, h in zip(units, holds, strict=True) if h}
+        fired = fired_units.get(index, set())
+        if fired != expected:
+            raise RunError(Problem("rules.tally", {"rule": rule.id, "fired": len(fired), "expected": len(expected)}))
 
 
 def _assert_all(host: Any, name: str, compiled: CompiledRules, records: Sequence[Mapping[str, Any]],
@@ -286,9 +328,12 @@ def _assert_all(host: Any, name: str, compiled: CompiledRules, records: Sequence
     rules = host.get_ruleset(name)
     errors: list[BaseException] = []
 
-    def complete(error: BaseException | None, _state: Any) -> None:
+    def complete(error: BaseException | None, state: Any) -> None:
         if error:
             errors.append(error)
+        elif isinstance(state, dict) and state.get("exception"):
+            # an exception inside an action, which durable_rules records and carries on from
+            errors.append(RuntimeError(str(state["exception"]).splitlines()[0][:300]))
 
     constants = {f: n.value for f, n in compiled.derived if isinstance(n, Num)}
     computed = [(f, n) for f, n in compiled.derived if not isinstance(n, Num)]
@@ -300,6 +345,7 @@ def _assert_all(host: Any, name: str, compiled: CompiledRules, records: Sequence
     for start in range(0, len(records), _CHUNK):
         chunk = records[start:start + _CHUNK]
         for text in _fact_texts(chunk, start + 1, key, fields, computed, fixed_json):
+            interrupts.checkpoint()  # a Ctrl-C held by run_rules stops here, between units
             try:
                 state = rules._handle_result(dre.assert_fact(rules._handle, text), text)
             except durable_engine.MessageNotHandledException:

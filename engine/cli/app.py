@@ -50,4 +50,12 @@ use_kaohe_classes(app)
 def main() -> None:
     """Console-script entry point."""
     os.environ.setdefault("PYTHONIOENCODING", "utf-8")
-    app()
+    try:
+        app()
+    except SystemExit as e:
+        if e.code == 130:  # typer's answer to Ctrl-C before a command's own handling began
+            from kaohe.engine.cli.output import say_interrupted
+
+            say_interrupted()
+            raise SystemExit(3) from None
+        raise

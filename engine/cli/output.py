@@ -60,7 +60,7 @@ def reported(lang: Lang, as_json: bool = False) -> Iterator[None]:
     except KaoheError as e:
         fail(e, lang, as_json)
     except KeyboardInterrupt:
-        err.print(text("cli.interrupted", lang), markup=False)
+        say_interrupted(lang)
         raise typer.Exit(3) from None
     except Exception as e:  # last resort: a bug, still no traceback unless asked
         if os.environ.get("KAOHE_DEBUG"):
@@ -68,6 +68,12 @@ def reported(lang: Lang, as_json: bool = False) -> Iterator[None]:
         err.print(text("cli.internal", lang, error=f"{type(e).__name__}: {e}"), markup=False)
         err.print(text("cli.debug_hint", lang), markup=False)
         raise typer.Exit(3) from None
+
+
+def say_interrupted(lang: Lang | None = None) -> None:
+    """Ctrl-C before anything was stored: say so (the caller exits 3)."""
+    lg: Lang = lang or ("en" if os.environ.get("KAOHE_LANG") == "en" else "zh")
+    err.print(text("cli.interrupted", lg), markup=False)
 
 
 def fmt(x: float | None, digits: int = 2) -> str:
