@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, overload
 
 from kaohe import __version__
+from kaohe.engine import interrupts
 from kaohe.engine.details import warning_problems
 from kaohe.engine.errors import Problem
 from kaohe.engine.evaluate import Timings, evaluate
@@ -115,6 +116,8 @@ def run(
     strict: bool = False,
     progress: Callable[[str], None] | None = None,
     engine: DaskEngine | None = None,
+    prepare: Callable[[Ruleset], None] | None = None,
+    on_stored: Callable[[RunInfo], None] | None = None,
 ) -> RunOutcome:
     """Evaluate ``facts_path`` under ``ruleset_path`` and store the run (see module doc).
 
@@ -123,6 +126,11 @@ def run(
     ``grades``, ``store``).  With a :class:`~kaohe.engine.dask_engine.DaskEngine`,
     ``facts_path`` may be a folder or a glob of partition files, read on the
     cluster's workers, which also run the rule engine (same results, same run id).
+    ``prepare`` is called with the loaded ruleset
+    before anything is evaluated (the CLI checks its report options there).
+    ``on_stored`` is called as soon as the run is in the database (or found
+    there), before a Ctrl-C held during the commit is raised, so a caller can
+    tell "interrupted, nothing stored" from "interrupted after storing".
     """
     timings = Timings(listener=progress)
     started = dt.datetime.now(dt.UTC)
@@ -131,6 +139,8 @@ def run(
         ruleset_path = select_version(Path(ruleset_path), parse_period(period) if period else None)
     ruleset = load_ruleset(ruleset_path, strict=strict)
     t = timings.measure("load_ruleset", t)
+    if prepare is not None:
+        prepare(ruleset)
     model = ruleset.model
     if engine is not None:
         facts = engine.load_facts(facts_path, model.facts, model.categories, period_kind=model.period,
@@ -147,6 +157,8 @@ def run(
     warnings = [*ruleset.warnings, *facts.warnings]
     if existing is not None and not force:
         warnings += warning_problems(store.load_details(existing.id, unit=""), ruleset.locate)
+        if on_stored is not None:
+            on_stored(existing)
         return RunOutcome(existing, store.load_units(existing.id), True, ruleset, warnings=warnings)
     store.require_writable()
 
@@ -175,7 +187,10 @@ def run(
         kaohe_version=__version__,
         created_at=started,
     )
-    saved = store.save_run(info, evaluation, FactColumns(facts.numbers, facts.strings), force=force)
+    with interrupts.deferred():  # Ctrl-C aborts between batches, or is raised once the run is known stored
+        saved = store.save_run(info, evaluation, FactColumns(facts.numbers, facts.strings), force=force)
+        if on_stored is not None:
+            on_stored(saved)
     timings.measure("store", t)
     warnings += warning_problems(evaluation.metric_details, ruleset.locate)
     return RunOutcome(saved, evaluation.views(), False, ruleset, evaluation, warnings)

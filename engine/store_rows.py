@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import orjson
 
+from kaohe.engine import interrupts
 from kaohe.engine.results import LIGHTS, Evaluation
 
 BATCH = 20_000
@@ -138,6 +139,13 @@ def alert_rows(run_id: str, ev: Evaluation) -> Rows:
 _PLACEHOLDER = {"qmark": "?", "format": "%s", "pyformat": "%s"}
 
 
+def _interruptible(batches: Rows) -> Rows:
+    """The batches, with a check for a held Ctrl-C before each (the transaction then rolls back)."""
+    for batch in batches:
+        interrupts.checkpoint()
+        yield batch
+
+
 def write_rows(conn: Any, table: Any, columns: Sequence[str], batches: Rows) -> None:
     """Insert the batches into ``table`` inside the caller's transaction.
 
@@ -147,6 +155,7 @@ def write_rows(conn: Any, table: Any, columns: Sequence[str], batches: Rows) -> 
     """
     name = table.__tablename__
     cols = ", ".join(columns)
+    batches = _interruptible(batches)
     if conn.dialect.driver == "psycopg":
         from sqlalchemy.exc import DBAPIError
 

@@ -40,9 +40,9 @@ def test_sigint_inside_the_rule_engine_is_never_swallowed():
     attempts, interrupted = 60, 0
     for k in range(attempts):
         timer = threading.Timer(duration * (k + 0.5) / attempts, signal.pthread_kill, (main, signal.SIGINT))
-        timer.start()
         result = None
         try:
+            timer.start()
             result = run_rules(compiled, records)
             timer.join()  # a signal sent after run_rules returned is raised here or in the sleep
             time.sleep(0.02)
@@ -56,22 +56,20 @@ def test_sigint_inside_the_rule_engine_is_never_swallowed():
 
 def test_deferred_holds_sigint_until_a_checkpoint():
     reached = []
-    with pytest.raises(KeyboardInterrupt):
-        with interrupts.deferred():
-            os.kill(os.getpid(), signal.SIGINT)
-            time.sleep(0.01)  # Python runs the handler here: no exception yet
-            reached.append("after the signal")
-            interrupts.checkpoint()
-            reached.append("after the checkpoint")
+    with pytest.raises(KeyboardInterrupt), interrupts.deferred():
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.01)  # Python runs the handler here: no exception yet
+        reached.append("after the signal")
+        interrupts.checkpoint()
+        reached.append("after the checkpoint")
     assert reached == ["after the signal"]
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
 def test_deferred_raises_at_the_end_of_the_block_and_leaves_ignored_sigint_alone():
-    with pytest.raises(KeyboardInterrupt):
-        with interrupts.deferred():
-            os.kill(os.getpid(), signal.SIGINT)
-            time.sleep(0.01)
+    with pytest.raises(KeyboardInterrupt), interrupts.deferred():
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.01)
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         with interrupts.deferred():
@@ -129,7 +127,7 @@ def _cli_child(args: list[str], out: str, err: str, ready) -> None:  # type: ign
     sys.stdout = open(1, "w", encoding="utf-8", closefd=False)  # noqa: SIM115 - lives as long as the child
     sys.stderr = open(2, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
     os.environ["KAOHE_LANG"] = "zh"
-    from kaohe.engine.cli import main
+    from kaohe.__main__ import main
 
     sys.argv = ["kaohe", *args]
     code = 0
@@ -201,16 +199,17 @@ def test_sigint_at_many_points_of_a_run_stores_nothing_or_the_complete_run(court
     for n, delay in enumerate(delays):
         db = court / f"run{n}.db"
         code, out, err = _run(court, db, f"run{n}", delay)
-        assert "Traceback" not in err and "内部错误" not in err, err
+        seen = f"SIGINT after {delay:.3f}s: exit {code}, stderr {err!r}"
+        assert "Traceback" not in err and "内部错误" not in err, seen
         stored = _stored(db)
         if code == 3:
-            assert "已中断，未保存任何结果" in err
-            assert stored == []
+            assert "已中断，未保存任何结果" in err, seen
+            assert stored == [], seen
         elif code == 4:
-            assert "已中断" in err and "已保存" in err
-            assert stored == reference
+            assert "已中断" in err and "已保存" in err, seen
+            assert stored == reference, seen
         else:
-            assert code == 0, err
-            assert stored == reference
+            assert code == 0, seen
+            assert stored == reference, seen
         outcomes.append(code)
     assert outcomes.count(3) >= len(delays) // 2, outcomes

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shlex
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -22,7 +22,11 @@ from kaohe.engine.cli.options import (
 )
 from kaohe.engine.cli.output import err, out, print_json, reported
 from kaohe.engine.cli.translate import register_help
+from kaohe.engine.cli.stored import StoredRun, after_storing, report_command
 from kaohe.engine.i18n import Lang, register, text
+
+if TYPE_CHECKING:
+    from kaohe.engine.ruleset import Ruleset
 
 register(
     {
@@ -116,32 +120,44 @@ def run_cmd(
         "--scheduler", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (default: a local cluster)")] = None,
     lang: LangOpt = None,
 ) -> None:
-    """Evaluate facts under a ruleset and store the run (exit 1 ruleset, 2 facts, 3 run failed)."""
-    from contextlib import ExitStack
-
-    from kaohe.engine.run import run
-    from kaohe.engine.store import database_url
+    """Evaluate facts under a ruleset and store the run (exit 1 ruleset, 2 facts, 3 run failed and nothing
+    stored, 4 stored but the report could not be written)."""
+    from contextlib import ExitStack, nullcontext
 
     lg = lang_of(lang)
     if engine not in ("local", "dask"):
         err.print(f"--engine: local | dask (got {engine!r})", markup=False)
         raise typer.Exit(2)
-    with reported(lg, as_json), ExitStack() as stack:
+    stored = StoredRun()
+
+    def command(run_id: str) -> str:
+        return report_command(run_id, report or Path("report.html"), report_format, per_unit, db)
+
+    with reported(lg, as_json), after_storing(stored, lg, as_json, command), ExitStack() as stack:
+        from kaohe.engine.run import run
+        from kaohe.engine.store import database_url
+
         cluster = None
         if engine == "dask":
             from kaohe.engine.dask_engine import DaskEngine
 
             cluster = stack.enter_context(DaskEngine(scheduler))
-        if as_json or not err.is_terminal:
-            outcome = run(ruleset, facts, period=period, db=db, force=force, sheet=sheet, strict=strict,
-                          engine=cluster)
-        else:
-            with err.status(text("cli.stage", lg)) as status:
-                def progress(done: str) -> None:
-                    status.update(text(f"cli.after.{done}", lg))
 
-                outcome = run(ruleset, facts, period=period, db=db, force=force, sheet=sheet, strict=strict,
-                              progress=progress, engine=cluster)
+        def prepare(rs: Ruleset) -> None:  # report options are checked before anything is evaluated
+            if report is not None:
+                from kaohe.engine.report import check_report
+
+                check_report(report, fmt=report_format, per_unit=per_unit, region_dir=rs.region_dir,
+                             template=rs.model.report.template)
+
+        def progress(done: str) -> None:
+            if status is not None:
+                status.update(text(f"cli.after.{done}", lg))
+
+        status = None if as_json or not err.is_terminal else err.status(text("cli.stage", lg))
+        with status if status is not None else nullcontext():
+            outcome = run(ruleset, facts, period=period, db=db, force=force, sheet=sheet, strict=strict,
+                          progress=progress, engine=cluster, prepare=prepare, on_stored=stored)
         for warning in outcome.warnings:  # stderr: stdout stays the JSON document
             err.print(warning.render(lg), markup=False)
         if report is not None:

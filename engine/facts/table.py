@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from kaohe.engine.errors import FactsError, Location, Problem, did_you_mean
+from kaohe.engine.errors import FactsError, Hint, Location, Problem, did_you_mean
 from kaohe.engine.facts.readers import RawTable
 from kaohe.engine.i18n import register
 from kaohe.engine.period import EXAMPLES, Period, parse_period
@@ -69,6 +69,9 @@ register(
         "facts.no_period": ("未指定考核期：请在文件中加 `period` 列，或使用 --period",
                             "no period: add a `period` column or pass --period"),
         "facts.too_many": ("还有 {count} 个问题未列出", "{count} more problems not shown"),
+        "facts.no_rows": ("事实文件没有任何单位的数据（只有表头或为空）",
+                          "the facts file holds no unit rows (only a header, or nothing)"),
+        "hint.one_row_per_unit": ("每个单位一行，写在表头下面", "write one row per unit below the header"),
         "hint.category_keys": ("可用类别：{choices}", "categories: {choices}"),
     }
 )
@@ -121,6 +124,9 @@ def build_table(
 ) -> FactTable:
     """Validate ``raw`` and return the table; raise :class:`FactsError` listing every problem."""
     ctx = _Context(raw, facts, categories)
+    if not raw.rows:  # a run of no units is never what was meant
+        raise FactsError([Problem("facts.no_rows", {}, Location(raw.source, 1 if raw.headers else None),
+                                  Hint("hint.one_row_per_unit"))])
     columns = _map_columns(ctx)
     if ctx.problems:
         _raise(ctx)
@@ -184,8 +190,6 @@ def _map_columns(ctx: _Context) -> dict[str, int]:
 
 
 def _category_hint(categories: Mapping[str, CategoryModel]) -> Any:
-    from kaohe.engine.errors import Hint
-
     return Hint("hint.category_keys", {"choices": ", ".join(
         f"{k} ({c.label})" for k, c in categories.items())})
 

@@ -20,15 +20,15 @@ from kaohe.engine.i18n import Lang, register
 from kaohe.engine.report.context import CONTEXT_VERSION, ORDERS, build_context, unit_context
 from kaohe.engine.report.history import load_history
 from kaohe.engine.report.output import check_target, make_folder, write_bytes, write_text
-from kaohe.engine.report.render import render_template
+from kaohe.engine.report.render import check_template, render_template
 from kaohe.engine.results import UnitResult
 from kaohe.engine.store import RunInfo, Store
 
 if TYPE_CHECKING:
     from kaohe.engine.details import MetricRecord
 
-__all__ = ["CONTEXT_VERSION", "FORMATS", "ORDERS", "Format", "build_context", "card_names", "check_target",
-           "load_history", "write_report"]
+__all__ = ["CONTEXT_VERSION", "FORMATS", "ORDERS", "Format", "build_context", "card_names", "check_report",
+           "check_target", "load_history", "write_report"]
 
 Format = Literal["html", "md", "xlsx", "pdf", "json"]
 FORMATS: tuple[str, ...] = ("html", "md", "xlsx", "pdf", "json")
@@ -40,6 +40,20 @@ register(
         "report.bad_order": ("未知的单位排列顺序 `{order}`；可选：{choices}", "unknown unit order `{order}`; expected one of: {choices}"),
     }
 )
+
+
+def check_report(path: Path, *, fmt: str = "html", per_unit: bool = False, region_dir: Path | None = None,
+                 template: str | None = None) -> None:
+    """Everything about a report that can be wrong before there is a run: the format,
+    the target (:func:`check_target`) and the templates it will use (compiled)."""
+    if fmt not in FORMATS:
+        raise RunError(Problem("report.bad_format", {"format": fmt, "choices": ", ".join(FORMATS)}))
+    check_target(Path(path), per_unit=per_unit, suffix=SUFFIX[fmt])
+    kind = "unit" if per_unit else "report"
+    if fmt in ("html", "pdf"):
+        check_template((None if per_unit else template) or f"{kind}.html.j2", region_dir=region_dir)
+    elif fmt == "md":
+        check_template(f"{kind}.md.j2", region_dir=region_dir)
 
 
 def write_report(info: RunInfo, units: list[UnitResult], path: Path, *, lang: Lang = "zh",

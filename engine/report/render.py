@@ -107,6 +107,27 @@ def render_template(name: str, context: dict[str, Any], *, region_dir: Path | No
         raise _located(e, name, "report.template_error", {"error": f"{type(e).__name__}: {e}"}, hint=False) from e
 
 
+def check_template(name: str, *, region_dir: Path | None = None) -> None:
+    """Load and compile ``name`` and every template it names statically (``extends``,
+    ``include``, ``import``), so a missing or broken template is an error before a run."""
+    from jinja2 import meta
+
+    env = environment(region_dir, markdown=name.endswith(".md.j2"))
+    pending, seen = [name], set()
+    while pending:
+        current = pending.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        try:
+            source, _filename, _uptodate = env.loader.get_source(env, current)  # type: ignore[union-attr]
+            env.get_template(current)
+            pending.extend(n for n in meta.find_referenced_templates(env.parse(source)) if n is not None)
+        except TemplateError as e:
+            raise _located(e, current, "report.template_error", {"error": str(e) or type(e).__name__},
+                           hint=False) from e
+
+
 def _located(e: BaseException, name: str, code: str, params: dict[str, Any], *, hint: bool = True) -> RunError:
     filename, line = _where(e, name)
     where = f"{filename}:{line}" if line else filename
