@@ -15,8 +15,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-_NUDGE = 8 * float(np.finfo(np.float64).eps)
-
 
 @dataclass(frozen=True)
 class Function:
@@ -30,16 +28,14 @@ class Function:
 
 
 def _round_half_away(x: np.ndarray, digits: np.ndarray | float = 0.0) -> np.ndarray:
-    with np.errstate(all="ignore"):
-        factor = np.power(10.0, digits)
-        # round the decimal a person wrote: 1.005 is stored as 1.00499999…, so nudge a few ulps
-        out = np.sign(x) * np.floor(np.abs(x) * factor * (1.0 + _NUDGE) + 0.5) / factor
-        return np.where(x == 0, 0.0, out)
+    # one rounding for formulas and results: the decimal a person wrote, half away from zero
+    from kaohe.engine.evaluate.numbers import round_to
+
+    return round_to(np.asarray(x, dtype=np.float64), digits)
 
 
 def _round_scalar(x: float, digits: float = 0.0) -> float | None:
-    with np.errstate(all="ignore"):
-        out = float(_round_half_away(np.asarray(x, dtype=np.float64), float(digits)))
+    out = float(_round_half_away(np.asarray(x, dtype=np.float64), float(digits)))
     return out if math.isfinite(out) else None
 
 
