@@ -50,12 +50,15 @@ use_kaohe_classes(app)
 def main() -> None:
     """Console-script entry point."""
     os.environ.setdefault("PYTHONIOENCODING", "utf-8")
+    from kaohe.engine.cli.output import say_interrupted
+
     try:
         app()
+    except KeyboardInterrupt:  # while typer builds the commands, before any command runs
+        say_interrupted()
+        raise SystemExit(3) from None
     except SystemExit as e:
         if e.code == 130:  # typer's answer to Ctrl-C before a command's own handling began
-            from kaohe.engine.cli.output import say_interrupted
-
             say_interrupted()
             raise SystemExit(3) from None
         raise
