@@ -21,8 +21,8 @@ from kaohe.engine.cli.options import (
     ruleset_files,
 )
 from kaohe.engine.cli.output import err, out, print_json, reported
-from kaohe.engine.cli.translate import register_help
 from kaohe.engine.cli.stored import StoredRun, after_storing, report_command
+from kaohe.engine.cli.translate import register_help
 from kaohe.engine.i18n import Lang, register, text
 
 if TYPE_CHECKING:
