@@ -52,7 +52,7 @@ def test_top_level_help_is_chinese_by_default(kaohe):
 
 def test_command_help_is_chinese(kaohe):
     text = flat(kaohe("run", "--help").stdout)
-    assert "用法：kaohe run [选项] {ruleset}" in text
+    assert "用法：kaohe run [选项] {RULESET}" in text
     assert "事实数据文件：CSV、XLSX、JSON 或 Parquet" in text
     assert "[必填]" in text and "[默认：html]" in text and "报告格式" in text
     assert "界面语言：zh（默认，中文）或 en（英文）" in text and "[环境变量：KAOHE_LANG]" in text
@@ -68,7 +68,7 @@ def test_english_help_with_lang_en_before_or_after_the_subcommand_or_kaohe_lang(
         r = kaohe("run", "--help", "--lang", "en") if where == "after" else kaohe("--lang", "en", "run", "--help")
     text = flat(r.stdout)
     assert r.exit_code == 0
-    assert "Usage: kaohe run [OPTIONS] {ruleset}" in text and "facts file: CSV, XLSX, JSON or Parquet" in text
+    assert "Usage: kaohe run [OPTIONS] {RULESET}" in text and "facts file: CSV, XLSX, JSON or Parquet" in text
     assert "[required]" in text and "用法" not in text
 
 
@@ -87,16 +87,16 @@ def test_a_missing_option_is_a_chinese_usage_error(kaohe, project):
     text = flat(r.stderr)
     assert r.exit_code == 2
     assert "缺少选项 '--facts'。" in text
-    assert "用法：kaohe run [选项] {ruleset}" in text
+    assert "用法：kaohe run [选项] {RULESET}" in text
     assert "运行 'kaohe run --help' 查看帮助。" in text
     assert "─ 错误 ─" in r.stderr
     english = flat(kaohe("run", root / "r.yaml", "--lang", "en").stderr)
-    assert "Missing option '--facts'." in english and "Usage: kaohe run [OPTIONS] {ruleset}" in english
+    assert "Missing option '--facts'." in english and "Usage: kaohe run [OPTIONS] {RULESET}" in english
 
 
 def test_explain_without_its_arguments_says_so_with_its_usage_line(kaohe):
     text = flat(kaohe("explain").stderr)
-    assert "缺少参数 'RUN'。" in text and "用法：kaohe explain [选项] {RUN} {unit}" in text
+    assert "缺少参数 'RUN'。" in text and "用法：kaohe explain [选项] {RUN} {UNIT}" in text
 
 
 @pytest.mark.parametrize("args", [
@@ -122,7 +122,7 @@ def test_format_is_a_choice_checked_before_anything_runs(kaohe, project, args):
      "Invalid value for '--limit': Input should be a valid integer"),
     (("validate", "r.yaml", "--lang", "fr"),
      "'--lang'（环境变量 'KAOHE_LANG'） 的值无效：'fr' 不是可选值之一：'zh', 'en'", None),
-    (("validate",), "缺少参数 'rulesets'。", "Missing argument 'rulesets'."),
+    (("validate",), "缺少参数 'RULESET'。", "Missing argument 'RULESET'."),
     (("runs", "extra"), "多余的参数：extra", "Got unexpected extra argument(s) (extra)"),
     (("run", "r.yaml", "--facts"), "选项 '--facts' 需要一个值。", "Option '--facts' requires an argument."),
 ], ids=["no-such-option", "no-such-command", "not-an-integer", "bad-lang", "missing-argument", "extra-argument",

@@ -21,7 +21,7 @@ import pytest
 
 from kaohe.engine import interrupts
 from kaohe.engine.rules import RuleSource, compile_rules, run_rules
-from tests.test_cli_e2e import MINI
+from tests.samples import MINI
 
 # -- the adapter ------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import kaohe.engine.store as store_module
-from tests.test_cli_e2e import MINI, Q1
+from tests.samples import MINI, Q1
 
 
 @pytest.fixture
@@ -62,7 +62,7 @@ def test_a_report_folder_given_as_a_file_fails_before_anything_is_stored(court, 
 
 def test_an_unknown_report_format_fails_before_anything_is_stored(court, kaohe):
     r = kaohe(*run_args(court, "--report", court / "r.docx", "--format", "docx"))
-    assert r.exit_code == 3 and "未知的报告格式 `docx`" in r.stderr
+    assert r.exit_code == 2 and "'docx'" in r.stderr and "--format" in r.stderr  # a usage error from click
     assert stored_runs(court) == 0
 
 

@@ -34,7 +34,7 @@ def _p(p: float) -> str:
 
 
 def analyze(
-    runs: Annotated[list[str], typer.Argument(help="stored run ids (or unique prefixes); several are pooled")],
+    runs: Annotated[list[str], typer.Argument(metavar="RUN", help="stored run ids (or unique prefixes); several are pooled")],
     target: Annotated[str | None, typer.Option("--target", help="only correlate with this indicator")] = None,
     db: DbOpt = None,
     as_json: JsonOpt = False,

@@ -31,7 +31,7 @@ register(
 
 
 def validate(
-    rulesets: Annotated[list[Path], typer.Argument(help="ruleset files or folders")],
+    rulesets: Annotated[list[Path], typer.Argument(metavar="RULESET", help="ruleset files or folders")],
     strict: StrictOpt = False,
     as_json: JsonOpt = False,
     lang: LangOpt = None,

@@ -62,7 +62,7 @@ register(
 
 
 def test_cmd(
-    rulesets: Annotated[list[Path], typer.Argument(help="ruleset files or folders")],
+    rulesets: Annotated[list[Path], typer.Argument(metavar="RULESET", help="ruleset files or folders")],
     as_json: JsonOpt = False,
     lang: LangOpt = None,
 ) -> None:
@@ -103,7 +103,7 @@ def test_cmd(
 
 
 def run_cmd(
-    ruleset: Annotated[Path, typer.Argument(help="ruleset file, or a region folder (the version in force for the period is used)")],
+    ruleset: Annotated[Path, typer.Argument(metavar="RULESET", help="ruleset file, or a region folder (the version in force for the period is used)")],
     facts: Annotated[Path, typer.Option("--facts", help="facts file: CSV, XLSX, JSON or Parquet (with --engine dask: "
                                                         "also a folder or a glob of partition files)")],
     period: Annotated[str | None, typer.Option("--period", help="e.g. 2025Q1")] = None,
@@ -211,7 +211,7 @@ def _write_report(info, units, path: Path, lg, region_dir, *, fmt: str = "html",
 
 def explain(
     run_id: Annotated[str, typer.Argument(metavar="RUN", help="run id (a unique prefix is enough)")],
-    unit: Annotated[str, typer.Argument(help="unit id or name")],
+    unit: Annotated[str, typer.Argument(metavar="UNIT", help="unit id or name")],
     db: DbOpt = None,
     as_json: JsonOpt = False,
     lang: LangOpt = None,
@@ -298,7 +298,7 @@ COMMANDS = {"test": test_cmd, "run": run_cmd, "explain": explain, "runs": runs, 
 register_help({
     test_cmd: "运行规则集中的 `tests:` 示例；有失败时退出码为 1。",
     "ruleset files or folders": "规则集文件或文件夹",
-    run_cmd: "按规则集评估事实数据并保存本次运行（退出码：1 规则集无效，2 事实数据无效，3 运行失败）。",
+    run_cmd: "按规则集评估事实数据并保存本次运行（退出码：1 规则集无效，2 事实数据无效，3 运行失败且未保存，4 已保存但报告未能写出）。",
     "ruleset file, or a region folder (the version in force for the period is used)":
         "规则集文件，或地区文件夹（使用该期间生效的版本）",
     "facts file: CSV, XLSX, JSON or Parquet (with --engine dask: also a folder or a glob of partition files)":

@@ -37,7 +37,7 @@ register(
     }
 )
 
-RulesetsArg = Annotated[Path | None, typer.Argument(
+RulesetsArg = Annotated[Path | None, typer.Argument(metavar="RULESETS_DIR",
     help="folder of rulesets to author and run (default: ./rulesets, else the bundled examples)")]
 
 
