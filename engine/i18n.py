@@ -50,9 +50,23 @@ def text(code: str, lang: Lang = "zh", **params: object) -> str:
         return f"{code} {params}" if params else code
     template = texts[0] if lang == "zh" else texts[1]
     try:
-        return template.format(**params)
+        return template.format(**{k: _phrase(v, lang) for k, v in params.items()})
     except (KeyError, IndexError, ValueError):
         return template
+
+
+def phrase(code: str, **params: object) -> dict[str, object]:
+    """A message used as a parameter of another message, rendered in the outer message's language.
+
+    A plain dict (``{"msg": code, ...params}``), so problems that carry it stay JSON-ready.
+    """
+    return {"msg": code, **params}
+
+
+def _phrase(value: object, lang: Lang) -> object:
+    if isinstance(value, Mapping) and isinstance(value.get("msg"), str):
+        return text(value["msg"], lang, **{k: v for k, v in value.items() if k != "msg"})
+    return value
 
 
 def known_codes() -> list[str]:

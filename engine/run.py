@@ -17,10 +17,12 @@ from typing import TYPE_CHECKING, BinaryIO, overload
 
 from kaohe import __version__
 from kaohe.engine import interrupts
+from kaohe.engine import store_inputs
 from kaohe.engine.details import warning_problems
 from kaohe.engine.errors import Problem
 from kaohe.engine.evaluate import Timings, evaluate
 from kaohe.engine.facts import FactTable, load_facts
+from kaohe.engine.facts.quality import compared_facts, run_checks, suspicious
 from kaohe.engine.period import Period, parse_period
 from kaohe.engine.results import Evaluation, UnitResult
 from kaohe.engine.ruleset import Ruleset, load_ruleset
@@ -150,24 +152,28 @@ def run(
             facts_path, model.facts, model.categories,
             period_kind=model.period, period=period, sheet=sheet,
         )
+    checked = run_checks(ruleset, facts)  # an error check stops here (exit 2)
     t = timings.measure("load_facts", t)
     period_text = str(facts.period) if facts.period is not None else (period or "")
     store = Store(db)
     existing = store.find_run(ruleset.sha256, facts.sha256, period_text)
-    warnings = [*ruleset.warnings, *facts.warnings]
     if existing is not None and not force:
-        warnings += warning_problems(store.load_details(existing.id, unit=""), ruleset.locate)
+        stored = store_inputs.load_warnings(store.engine, existing.id)
+        warnings = [*ruleset.warnings, *stored,
+                    *warning_problems(store.load_details(existing.id, unit=""), ruleset.locate)]
         if on_stored is not None:
             on_stored(existing)
         return RunOutcome(existing, store.load_units(existing.id), True, ruleset, warnings=warnings)
     store.require_writable()
 
+    rule_keys = [n[len("previous."):] for n in ruleset.rules.fields if n.startswith("previous.")]
     previous = (
-        store.previous_values(model.id, str(facts.period.previous()),
-                              keys=[n[len("previous."):] for n in ruleset.rules.fields if n.startswith("previous.")])
+        store.previous_values(model.id, str(facts.period.previous()), keys=[*rule_keys, *compared_facts(model)])
         if facts.period is not None
         else {}
     )
+    data_warnings = [*facts.warnings, *checked, *suspicious(ruleset, facts, previous)]
+    warnings = [*ruleset.warnings, *data_warnings]
     history = _history(store, ruleset, facts.period)
     evaluation = evaluate(ruleset, facts, previous=previous, history=history, timings=timings,
                           rule_runner=engine.run_rules if engine is not None else None)
@@ -188,7 +194,8 @@ def run(
         created_at=started,
     )
     with interrupts.deferred():  # Ctrl-C aborts between batches, or is raised once the run is known stored
-        saved = store.save_run(info, evaluation, FactColumns(facts.numbers, facts.strings), force=force)
+        saved = store.save_run(info, evaluation, FactColumns(facts.numbers, facts.strings), force=force,
+                               extra=store_inputs.input_rows(info.id, facts, data_warnings))
         if on_stored is not None:
             on_stored(saved)
     timings.measure("store", t)

@@ -23,6 +23,7 @@ from sqlalchemy import Engine, delete, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Field, Session, SQLModel
 
+from kaohe.engine import store_inputs
 from kaohe.engine.database import (
     is_readonly,
     open_engine,
@@ -407,11 +408,15 @@ class Store:
             raise RunError(Problem("store.readonly", {"url": self.url}))
 
     def save_run(self, info: RunInfo, evaluation: Evaluation,
-                 facts: FactColumns | Sequence[Mapping[str, object]], *, force: bool = False) -> RunInfo:
+                 facts: FactColumns | Sequence[Mapping[str, object]], *, force: bool = False,
+                 extra: Sequence[tuple[Any, Sequence[str], Iterable[Sequence[Sequence[Any]]]]] = ()) -> RunInfo:
         """Write the run in one transaction (replacing an earlier one with the same id if ``force``).
 
         ``facts`` are the units' input facts (:class:`FactColumns` from the fact
-        table's columns, or one mapping per unit), stored for ``explain``.
+        table's columns, or one mapping per unit), stored for ``explain``. ``extra`` holds
+        (table, columns, batches of rows) of other tables keyed by ``run_id`` — the run's
+        sources and data warnings, ``engine.store_inputs`` — written in the same transaction;
+        the batches must be re-iterable, since a transaction that loses a race is retried.
         Several processes may store at once (engine/database.py): the transaction
         holds the write lock for this run id, and one that loses a race is retried;
         an identical run stored meanwhile by another process is returned as is.
@@ -424,8 +429,8 @@ class Store:
                 if existing is not None:
                     if not force:
                         return _info(RunRow(**existing._mapping))
-                    for table in (MetricDetailRow, AlertRow, FiringRow, IndicatorRow, UnitRow):
-                        conn.execute(delete(table).where(table.run_id == info.id))  # type: ignore[arg-type]
+                    for table in (*store_inputs.TABLES, MetricDetailRow, AlertRow, FiringRow, IndicatorRow, UnitRow):
+                        conn.execute(delete(table).where(table.run_id == info.id))  # type: ignore[attr-defined]
                     conn.execute(delete(RunRow).where(RunRow.id == info.id))  # type: ignore[arg-type]
                 conn.execute(insert(RunRow), [_run_row(info)])
                 write_rows(conn, UnitRow, UNIT_COLUMNS, _unit_rows(info.id, evaluation, facts))
@@ -433,6 +438,8 @@ class Store:
                 write_rows(conn, FiringRow, FIRING_COLUMNS, _firing_rows(info.id, evaluation))
                 write_rows(conn, AlertRow, ALERT_COLUMNS, _alert_rows(info.id, evaluation))
                 write_rows(conn, MetricDetailRow, DETAIL_COLUMNS, _detail_rows(info.id, evaluation))
+                for table, columns, batches in extra:
+                    write_rows(conn, table, columns, batches)
             return info
 
         try:

@@ -74,7 +74,9 @@ def number_matches(expected: object, got: float | None) -> bool:
         return float(expected) == got
     if isinstance(expected, int | float):
         return abs(float(expected) - got) <= TOLERANCE
-    m = _COMPARISON.match(str(expected))
+    from kaohe.engine.ruleset.thresholds import normalise
+
+    m = _COMPARISON.match(normalise(str(expected)))
     if not m:
         return False
     op, rhs = m.group(1), float(m.group(2))

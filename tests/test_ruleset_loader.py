@@ -97,11 +97,12 @@ def test_yaml_syntax_error(tmp_path):
     path = write(tmp_path, text)
     err = load_error(path)
     p = only(err)
-    assert p.code.startswith("yaml")
-    # pyyaml notices the problem where the flow sequence is cut off: the next line's ':'
-    assert p.location.file and Path(p.location.file).name == "mini.yaml"
-    assert p.location.line in (3, 4) and p.location.column is not None
-    assert_rendered(err, path, "YAML")
+    assert p.code == "yaml.syntax"
+    # pyyaml notices the problem on the next line (its ':'); the error points where the `[` was opened
+    assert_where(p, path, 3, 7, None)
+    assert_rendered(err, path, "YAML", "`[`", "`]`")
+    assert "第 3 行第 7 列开始的 `[` 列表没有正确结束：第 4 行第 7 列遇到 `:`" in err.render()
+    assert "line 3, column 7 is not closed properly: found `:` at line 4, column 7" in err.render("en")
 
 
 def test_tab_indentation(tmp_path):

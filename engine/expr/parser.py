@@ -49,7 +49,7 @@ register(
         "expr.constant": ("不支持的常量 `{text}`", "unsupported constant `{text}`"),
         "expr.dunder": ("名称 `{name}` 不允许（双下划线名称被禁止）",
                         "name `{name}` is not allowed (double-underscore names are forbidden)"),
-        "hint.ascii_punctuation": ("请使用半角（英文）符号：{chars}", "use ASCII punctuation instead of: {chars}"),
+        "hint.ascii_punctuation": ("请改用半角（英文）符号：{chars}", "use ASCII symbols instead: {chars}"),
         "hint.expr_forms": (
             "可用：数字、字符串、名称、+ - * / **、比较、and or not、x if 条件 else y、函数 {functions}",
             "allowed: numbers, strings, names, + - * / **, comparisons, and or not, "
@@ -73,7 +73,10 @@ _BINOPS: dict[type[ast.operator], BinOperator] = {
 _CMPOPS: dict[type[ast.cmpop], CmpOperator] = {
     ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=",
 }
-_FULLWIDTH = "（）＋－＊／＞＜＝，。“”‘’！"
+# what to type instead of each full-width or mathematical symbol
+_FULLWIDTH = {"（": "(", "）": ")", "＋": "+", "－": "-", "＊": "*", "／": "/", "＞": ">", "＜": "<", "＝": "=",
+              "，": ",", "。": ".", "“": '"', "”": '"', "‘": "'", "’": "'", "！": "!", "≥": ">=", "≤": "<=",
+              "≠": "!=", "×": "*", "÷": "/"}
 
 
 def parse(text: str, functions: frozenset[str]) -> Node:
@@ -105,7 +108,7 @@ def parse(text: str, functions: frozenset[str]) -> Node:
 def _syntax_hint(source: str, functions: frozenset[str]) -> Hint:
     wide = sorted({c for c in source if c in _FULLWIDTH})
     if wide:
-        return Hint("hint.ascii_punctuation", {"chars": " ".join(wide)})
+        return Hint("hint.ascii_punctuation", {"chars": ", ".join(f"{c} → {_FULLWIDTH[c]}" for c in wide)})
     return Hint("hint.expr_forms", {"functions": ", ".join(sorted(functions))})
 
 

@@ -7,6 +7,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from kaohe.engine.facts.readers import RawTable, read_table, records_table
 from kaohe.engine.facts.table import FactTable, build_table
 from kaohe.engine.ruleset.model import CategoryModel, FactModel
@@ -51,8 +53,9 @@ def _read_columnar(path: Path, facts: Mapping[str, FactModel], categories: Mappi
     if read is None:
         return None
     headers, table = read
+    lines = np.arange(1, table.num_rows + 1) if suffix == ".parquet" else arrow.csv_record_lines(path)
     return arrow.columnar_table(str(path), headers, table, facts, categories,
-                                period_kind=period_kind, period=period)
+                                period_kind=period_kind, period=period, lines=lines)
 
 
 def facts_from_records(

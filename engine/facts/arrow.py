@@ -88,6 +88,21 @@ def read_csv_columns(path: Path) -> tuple[list[str], Any] | None:
     return headers, table
 
 
+def csv_record_lines(path: Path) -> np.ndarray:
+    """The line number of each record of a CSV file (its non-empty lines after the header line).
+
+    Right for any file without line breaks inside quoted cells; the caller checks the count.
+    """
+    data = np.frombuffer(path.read_bytes(), dtype=np.uint8)
+    breaks = np.flatnonzero(data == 10)
+    starts = np.concatenate(([0], breaks + 1))
+    ends = np.concatenate((breaks, [len(data)]))
+    length = ends - starts
+    cr = (length > 0) & (data[np.maximum(ends - 1, 0)] == 13) if len(data) else np.zeros(len(starts), bool)
+    numbers = np.flatnonzero((length - cr) > 0) + 1
+    return numbers[1:]  # the first non-empty line is the header
+
+
 def read_parquet_columns(path: Path) -> tuple[list[str], Any]:
     """Headers and the Arrow table of a Parquet file."""
     import pyarrow.parquet as pq
@@ -106,14 +121,20 @@ def columnar_table(
     period_kind: str,
     period: str | None,
     require_period: bool = True,
+    lines: np.ndarray | None = None,
 ) -> FactTable | None:
-    """The validated FactTable, or None when the row path must take over (see module doc)."""
+    """The validated FactTable, or None when the row path must take over (see module doc).
+
+    ``lines`` gives the file's line (or row) number of each record, for provenance.
+    """
     ctx = _Context(RawTable(source, headers, []), facts, categories)
     columns = _map_columns(ctx)
     if ctx.problems:
         return None
+    if lines is not None and len(lines) != table.num_rows:
+        return None  # line breaks inside quoted cells: the row path counts lines exactly
     try:
-        return _build(ctx, columns, table, period_kind, period, require_period)
+        return _build(ctx, columns, table, period_kind, period, require_period, lines)
     except _Unclean:
         return None
 
@@ -133,7 +154,7 @@ def _text(col: Any) -> Any:
 
 
 def _build(ctx: _Context, columns: Mapping[str, int], table: Any, kind: str, wanted: str | None,
-           require: bool) -> FactTable:
+           require: bool, lines: np.ndarray | None = None) -> FactTable:
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -150,12 +171,18 @@ def _build(ctx: _Context, columns: Mapping[str, int], table: Any, kind: str, wan
                 empty = pc.is_null(c)
             blank = empty if blank is None else pc.and_(blank, empty)
         if blank is not None and pc.any(blank).as_py():
-            table = table.filter(pc.invert(blank))  # the row path skips blank rows too
+            keep = pc.invert(blank)
+            table = table.filter(keep)  # the row path skips blank rows too
+            if lines is not None:
+                lines = lines[keep.to_numpy(zero_copy_only=False)]
     target = _select_period(ctx, columns, table, kind, wanted, require)
     if target is not None and "period" in columns:
         spellings = [s for s in pc.unique(_text(col("period"))).to_pylist()
                      if (parse_period(s) if s else target) == target]
-        table = table.filter(pc.is_in(_text(col("period")), pa.array(spellings, pa.string())))
+        chosen = pc.is_in(_text(col("period")), pa.array(spellings, pa.string()))
+        table = table.filter(chosen)
+        if lines is not None:
+            lines = lines[chosen.to_numpy(zero_copy_only=False)]
     units = _text(col("unit"))
     if len(units) == 0 and table.num_rows == 0:
         raise _Unclean
@@ -163,6 +190,8 @@ def _build(ctx: _Context, columns: Mapping[str, int], table: Any, kind: str, wan
         raise _Unclean  # empty or repeated unit ids are reported by the row path
     order = pc.sort_indices(units)  # UTF-8 byte order is code point order, as Python sorts
     table = table.take(order)
+    if lines is not None:
+        lines = lines[order.to_numpy(zero_copy_only=False)]
     unit_list: list[str] = units.take(order).to_pylist()
     n = len(unit_list)
     names = unit_list
@@ -175,7 +204,8 @@ def _build(ctx: _Context, columns: Mapping[str, int], table: Any, kind: str, wan
         parents = [p or None for p in _text(col("parent")).to_pylist()]
     values = {fid: _fact_column(fid, fact, col(fid) if fid in columns else None, n)
               for fid, fact in ctx.facts.items()}
-    out = finish_table(ctx.raw.source, unit_list, names, cats, parents, values)
+    out = finish_table(ctx.raw.source, unit_list, names, cats, parents, values,
+                       present=frozenset(f for f in columns if f in ctx.facts), lines=lines)
     out.period = target
     out.warnings = ctx.warnings
     return out

@@ -39,11 +39,17 @@ register(
 
 @dataclass
 class RawTable:
-    """Headers and rows exactly as read from the file."""
+    """Headers and rows exactly as read from the file (``header_line``: where the headers were)."""
 
     source: str
     headers: list[str]
     rows: list[tuple[int, list[Any]]]
+    header_line: int = 1
+    sheet: str | None = None
+
+
+class PercentCell(float):
+    """A number an XLSX cell displays as a percentage (0.12 shown as 12%): checked like a ``12%`` text."""
 
 
 def read_table(path: Path, sheet: str | None = None) -> RawTable:
@@ -84,6 +90,7 @@ def _read_csv(path: Path) -> RawTable:
     reader = csv.reader(io.StringIO(content, newline=""))
     rows: list[tuple[int, list[Any]]] = []
     headers: list[str] | None = None
+    header_line = 1
     problems: list[Problem] = []
     for record in reader:
         line = reader.line_num
@@ -91,6 +98,7 @@ def _read_csv(path: Path) -> RawTable:
             continue
         if headers is None:
             headers = [h.strip() for h in record]
+            header_line = line
             continue
         if len(record) != len(headers):
             problems.append(Problem("facts.ragged", {"line": line, "got": len(record),
@@ -102,7 +110,7 @@ def _read_csv(path: Path) -> RawTable:
         raise FactsError(problems)
     if headers is None:
         raise FactsError(Problem("facts.empty", {}, Location(str(path))))
-    return RawTable(str(path), headers, rows)
+    return RawTable(str(path), headers, rows, header_line)
 
 
 def _read_xlsx(path: Path, sheet: str | None) -> RawTable:
@@ -118,22 +126,40 @@ def _read_xlsx(path: Path, sheet: str | None) -> RawTable:
             raise FactsError(Problem("facts.sheet", {"sheet": sheet, "sheets": ", ".join(wb.sheetnames)},
                                      Location(str(path))))
         ws = wb[sheet] if sheet is not None else wb.worksheets[0]
-        headers: list[str] | None = None
-        rows: list[tuple[int, list[Any]]] = []
-        for line, values in enumerate(ws.iter_rows(values_only=True), start=1):
-            cells = list(values)
-            if all(c is None or (isinstance(c, str) and not c.strip()) for c in cells):
-                continue
-            if headers is None:
-                headers = ["" if c is None else str(c).strip() for c in cells]
-                continue
-            cells = (cells + [None] * len(headers))[: len(headers)]
-            rows.append((line, cells))
+        table = sheet_table(ws, str(path))
     finally:
         wb.close()
+    return table
+
+
+def sheet_table(ws: Any, source: str) -> RawTable:
+    """One worksheet (opened read-only) as a raw table; percentage-formatted numbers become PercentCell."""
+    headers: list[str] | None = None
+    header_line = 1
+    rows: list[tuple[int, list[Any]]] = []
+    for line, row in enumerate(ws.iter_rows(), start=1):
+        cells = [_cell_value(c) for c in row]
+        if all(c is None or (isinstance(c, str) and not c.strip()) for c in cells):
+            continue
+        if headers is None:
+            headers = ["" if c is None else str(c).strip() for c in cells]
+            header_line = line
+            continue
+        rows.append((line, cells))
     if headers is None:
-        raise FactsError(Problem("facts.empty", {}, Location(str(path))))
-    return RawTable(str(path), headers, rows)
+        raise FactsError(Problem("facts.empty", {}, Location(source)))
+    # a title row may be narrower than the table under it: pad, so the real header is found whole
+    width = max([len(headers), *(len(c) for _, c in rows)])
+    headers += [""] * (width - len(headers))
+    rows = [(line, cells + [None] * (width - len(cells))) for line, cells in rows]
+    return RawTable(source, headers, rows, header_line, ws.title)
+
+
+def _cell_value(cell: Any) -> Any:
+    value = cell.value
+    if isinstance(value, int | float) and not isinstance(value, bool) and "%" in (cell.number_format or ""):
+        return PercentCell(value)
+    return value
 
 
 def _read_json(path: Path) -> RawTable:

@@ -12,27 +12,21 @@ import hashlib
 import json
 import math
 import re
-import unicodedata
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from kaohe.engine.errors import FactsError, Hint, Location, Problem, did_you_mean
-from kaohe.engine.facts.readers import RawTable
+from kaohe.engine.facts import header, provenance
+from kaohe.engine.facts.provenance import Origin
+from kaohe.engine.facts.readers import PercentCell, RawTable
 from kaohe.engine.i18n import register
 from kaohe.engine.period import EXAMPLES, Period, parse_period
 from kaohe.engine.ruleset.model import CategoryModel, FactModel
 
-RESERVED: dict[str, tuple[str, ...]] = {
-    "unit": ("unit", "单位编号", "单位代码"),
-    "name": ("name", "单位名称", "名称"),
-    "category": ("category", "类别", "单位类别"),
-    "period": ("period", "考核期", "期间"),
-    "parent": ("parent", "上级单位", "所属单位"),
-}
 MAX_REPORTED = 200
 KIND_ZH = {"month": "月度", "quarter": "季度", "half": "半年度", "year": "年度"}
 
@@ -72,6 +66,11 @@ register(
         "facts.no_rows": ("事实文件没有任何单位的数据（只有表头或为空）",
                           "the facts file holds no unit rows (only a header, or nothing)"),
         "hint.one_row_per_unit": ("每个单位一行，写在表头下面", "write one row per unit below the header"),
+        "facts.percent_unit": ("`{value}` 不是 {unit} 数值（{label} 不是百分比，请填写数值）",
+                               "`{value}` is not a value in {unit} ({label} is not a percentage; give a number)"),
+        "facts.percent": ("`{value}` 是百分比，但 {label} 不是比率（没有 unit: \"%\"，max 也不 ≤ 1），请填写数值",
+                          "`{value}` is a percentage, but {label} is not a rate (no unit: \"%\" and no max ≤ 1); "
+                          "give a number"),
         "hint.category_keys": ("可用类别：{choices}", "categories: {choices}"),
     }
 )
@@ -95,9 +94,16 @@ class FactTable:
     source: str
     sha256: str
     warnings: list[Problem] = field(default_factory=list)
+    present: frozenset[str] = frozenset()
+    origins: list[Origin] = field(default_factory=list)
+    origin_lines: list[np.ndarray] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.units)
+
+    def locate(self, i: int, facts: Iterable[str] | None = None, path: str | None = None) -> Location:
+        """The source row of unit ``i`` that holds ``facts`` (for messages about that unit)."""
+        return provenance.location(self.origins, self.origin_lines, i, facts, path)
 
 
 @dataclass
@@ -123,10 +129,11 @@ def build_table(
     require_period: bool = True,
 ) -> FactTable:
     """Validate ``raw`` and return the table; raise :class:`FactsError` listing every problem."""
-    ctx = _Context(raw, facts, categories)
+    raw, found = header.locate(raw, facts)
     if not raw.rows:  # a run of no units is never what was meant
         raise FactsError([Problem("facts.no_rows", {}, Location(raw.source, 1 if raw.headers else None),
                                   Hint("hint.one_row_per_unit"))])
+    ctx = _Context(raw, facts, categories, warnings=found)
     columns = _map_columns(ctx)
     if ctx.problems:
         _raise(ctx)
@@ -152,39 +159,34 @@ def _raise(ctx: _Context) -> None:
 
 
 def _normal(text: str) -> str:
-    return unicodedata.normalize("NFKC", str(text)).strip()
+    return header.normal(text)
 
 
 def _map_columns(ctx: _Context) -> dict[str, int]:
     """Column index by reserved name or fact id."""
-    by_name: dict[str, str] = {}
-    for key, aliases in RESERVED.items():
-        for alias in aliases:
-            by_name[alias.lower()] = key
-    for fid, fact in ctx.facts.items():
-        by_name.setdefault(_normal(fid).lower(), fid)
-        by_name.setdefault(_normal(fact.label).lower(), fid)
+    by_name = header.names(ctx.facts)
+    line = ctx.raw.header_line
     columns: dict[str, int] = {}
-    for col, header in enumerate(ctx.raw.headers):
-        target = by_name.get(_normal(header).lower())
+    for col, text in enumerate(ctx.raw.headers):
+        target = header.target(text, by_name) if text else None
         if target is None:
-            if header:
-                ctx.warnings.append(Problem("facts.unknown_column", {"header": header},
-                                            Location(ctx.raw.source, 1, col + 1),
-                                            did_you_mean(header, list(ctx.facts)), severity="warning"))
+            if text and not header.ignored(text):
+                ctx.warnings.append(Problem("facts.unknown_column", {"header": text},
+                                            Location(ctx.raw.source, line, col + 1),
+                                            did_you_mean(text, list(ctx.facts)), severity="warning"))
             continue
         if target in columns:
-            ctx.bad("facts.duplicate_column", 1, col + 1, None, header=header, fact=target)
+            ctx.bad("facts.duplicate_column", line, col + 1, None, header=text, fact=target)
             continue
         columns[target] = col
     if "unit" not in columns:
-        ctx.bad("facts.no_unit_column", 1, None, None)
+        ctx.bad("facts.no_unit_column", line, None, None)
     if "category" not in columns and len(ctx.categories) > 1:
-        ctx.bad("facts.no_category_column", 1, None, None,
+        ctx.bad("facts.no_category_column", line, None, None,
                 _category_hint(ctx.categories))
     for fid, fact in ctx.facts.items():
         if fid not in columns and fact.required and fact.default is None:
-            ctx.bad("facts.missing_column", 1, None, fid, did_you_mean(fact.label, ctx.raw.headers),
+            ctx.bad("facts.missing_column", line, None, fid, did_you_mean(fact.label, ctx.raw.headers),
                     fact=fid, label=fact.label)
     return columns
 
@@ -255,7 +257,7 @@ def _parse_rows(ctx: _Context, columns: Mapping[str, int],
             raw_cat = _text(cells[columns["category"]])
             category = category_of.get(_normal(raw_cat))
             if category is None and not (raw_cat == "" and default_category):
-                hint = did_you_mean(raw_cat, list(ctx.categories)) or _category_hint(ctx.categories)
+                hint = _category_suggestion(raw_cat, ctx.categories)
                 ctx.bad("facts.unknown_category", line, columns["category"] + 1, f"{unit}.category",
                         hint, value=raw_cat)
                 continue
@@ -264,7 +266,7 @@ def _parse_rows(ctx: _Context, columns: Mapping[str, int],
         kept.append(_Row(line, cells, unit, name or unit, str(category), parent))
     kept.sort(key=lambda r: r.unit)
     values = {fid: _column(ctx, fid, fact, kept, columns) for fid, fact in ctx.facts.items()}
-    return _columnar(ctx, kept, values)
+    return _columnar(ctx, kept, values, columns)
 
 
 @dataclass
@@ -301,7 +303,7 @@ def _fast_numbers(fact: FactModel, raw: list[Any]) -> np.ndarray | None:
                         count=len(raw))
     if empty.any() and fact.required and fact.default is None:
         return None
-    if any(isinstance(v, bool) for v in raw):
+    if any(isinstance(v, bool | PercentCell) for v in raw):
         return None
     try:
         with warnings.catch_warnings():
@@ -317,6 +319,15 @@ def _fast_numbers(fact: FactModel, raw: list[Any]) -> np.ndarray | None:
     if (fact.min is not None and (given < fact.min).any()) or (fact.max is not None and (given > fact.max).any()):
         return None
     return values
+
+
+def _category_suggestion(value: str, categories: Mapping[str, CategoryModel]) -> Any:
+    """The closest category id or label, else every category as ``id (label)``."""
+    labels = {c.label: k for k, c in categories.items()}
+    close = did_you_mean(value, [*categories, *labels])
+    if close is not None and close.code == "hint.did_you_mean":
+        return close
+    return _category_hint(categories)
 
 
 def _category_lookup(categories: Mapping[str, CategoryModel]) -> dict[str, str]:
@@ -348,6 +359,13 @@ def _cell(ctx: _Context, fid: str, fact: FactModel, cells: list[Any], columns: M
         return None
     if fact.type == "string":
         return _text(raw)
+    if fact.type != "boolean" and _is_percent(raw) and not percent_allowed(fact):
+        shown = _text(raw) if not isinstance(raw, PercentCell) else f"{float(raw) * 100:.10g}%"
+        if fact.unit:
+            ctx.bad("facts.percent_unit", *where, value=shown, unit=fact.unit, label=fact.label)
+        else:
+            ctx.bad("facts.percent", *where, value=shown, label=f"{fact.label}（{fid}）")
+        return None
     value = _parse_value(fact, raw)
     if value is None:
         code = {"integer": "facts.not_integer", "number": "facts.not_number"}.get(
@@ -359,6 +377,15 @@ def _cell(ctx: _Context, fid: str, fact: FactModel, cells: list[Any], columns: M
     elif fact.max is not None and value > fact.max:
         ctx.bad("facts.above_max", *where, value=_text(raw), max=fact.max, label=fact.label)
     return value
+
+
+def percent_allowed(fact: FactModel) -> bool:
+    """A rate: declared ``unit: "%"``, or bounded by ``max`` ≤ 1; only these take ``12%`` cells."""
+    return fact.unit == "%" or (fact.max is not None and fact.max <= 1)
+
+
+def _is_percent(raw: Any) -> bool:
+    return isinstance(raw, PercentCell) or (isinstance(raw, str) and _normal(raw).endswith("%"))
 
 
 def _coerce_default(fact: FactModel) -> Any:
@@ -417,14 +444,24 @@ def _parse_number_text(s: str) -> float | None:
     return value / 100 if percent else value
 
 
-def _columnar(ctx: _Context, rows: list[_Row], values: Mapping[str, np.ndarray | list[Any]]) -> FactTable:
+def _columnar(ctx: _Context, rows: list[_Row], values: Mapping[str, np.ndarray | list[Any]],
+              columns: Mapping[str, int]) -> FactTable:
     return finish_table(ctx.raw.source, [r.unit for r in rows], [r.name for r in rows],
-                        [r.category for r in rows], [r.parent for r in rows], values)
+                        [r.category for r in rows], [r.parent for r in rows], values,
+                        present=frozenset(f for f in columns if f in ctx.facts),
+                        lines=np.fromiter((r.line for r in rows), dtype=np.int64, count=len(rows)),
+                        sheet=ctx.raw.sheet)
 
 
 def finish_table(source: str, units: list[str], names: list[str], categories: list[str],
-                 parents: list[str | None], values: Mapping[str, np.ndarray | list[Any]]) -> FactTable:
-    """The table from validated, unit-sorted columns, with its row-order-independent facts hash."""
+                 parents: list[str | None], values: Mapping[str, np.ndarray | list[Any]], *,
+                 present: frozenset[str] = frozenset(), lines: np.ndarray | None = None,
+                 sheet: str | None = None) -> FactTable:
+    """The table from validated, unit-sorted columns, with its row-order-independent facts hash.
+
+    ``present`` names the facts the file had a column for and ``lines`` the row each unit
+    was read from: the table's provenance (``engine.facts.provenance``).
+    """
     numbers = {fid: col for fid, col in values.items() if isinstance(col, np.ndarray)}
     strings = {fid: col for fid, col in values.items() if not isinstance(col, np.ndarray)}
     digest = hashlib.sha256()
@@ -439,6 +476,7 @@ def finish_table(source: str, units: list[str], names: list[str], categories: li
             digest.update(np.where(np.isnan(col), np.nan, col).astype("<f8").tobytes())
         else:
             digest.update(json.dumps(strings[fid], ensure_ascii=False).encode())
+    sha = digest.hexdigest()
     return FactTable(
         units=units,
         names=names,
@@ -448,5 +486,8 @@ def finish_table(source: str, units: list[str], names: list[str], categories: li
         numbers=numbers,
         strings=strings,
         source=source,
-        sha256=digest.hexdigest(),
+        sha256=sha,
+        present=present,
+        origins=[] if lines is None else [Origin(source, sheet, facts=tuple(sorted(present)), sha256=sha)],
+        origin_lines=[] if lines is None else [lines],
     )

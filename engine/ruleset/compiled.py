@@ -11,6 +11,7 @@ from kaohe.engine.errors import Location, Problem
 from kaohe.engine.expr import Expression
 from kaohe.engine.rules import CompiledRules
 from kaohe.engine.ruleset.extends import SourceMap
+from kaohe.engine.ruleset.factchecks import CompiledCheck
 from kaohe.engine.ruleset.model import RulesetModel
 
 
@@ -34,6 +35,7 @@ class Ruleset:
     rules: CompiledRules
     sources: SourceMap = field(default_factory=SourceMap)
     warnings: list[Problem] = field(default_factory=list)
+    checks: list[CompiledCheck] = field(default_factory=list)
 
     def locate(self, path: str | tuple[str | int, ...]) -> Location:
         """Where ``path`` (``indicators.x.formula`` or a tuple) is in the ruleset files."""

@@ -7,7 +7,8 @@ Merge rules (docs/ruleset.md, "extends"):
 * an indicator's ``score`` is replaced as a whole, and giving ``formula`` or
   ``metric`` drops the parent's other one;
 * each category's ``weights`` table is replaced as a whole (so it still adds up
-  to 100); ``rules`` merge by ``id``; ``grades`` and ``tie_break`` are replaced;
+  to 100); ``rules`` and ``checks`` merge by ``id`` (checks without one add up);
+  ``grades`` and ``tie_break`` are replaced;
 * ``id``, ``name``, ``description``, ``effective`` and ``tests`` are never inherited;
 * ``remove: [ids]`` drops inherited indicators (and their weights) or rules.
 """
@@ -133,8 +134,8 @@ def _copy(src: SourceMap, old: PathKey, new: PathKey, dst: SourceMap) -> None:
 
 def _merge_key(key: str, parent: Any, child: Any, pmap: SourceMap, cmap: SourceMap,
                out: SourceMap) -> Any:
-    if key == "rules" and isinstance(parent, list) and isinstance(child, list):
-        return _merge_rules(parent, child, pmap, cmap, out)
+    if key in ("rules", "checks") and isinstance(parent, list) and isinstance(child, list):
+        return _merge_rules(parent, child, pmap, cmap, out, key)
     if key in ("grades", "tie_break") or not (isinstance(parent, dict) and isinstance(child, dict)):
         _copy(cmap, (key,), (key,), out)
         return child
@@ -172,7 +173,8 @@ def _merge_dict(path: PathKey, parent: dict[str, Any], child: dict[str, Any], pm
 
 
 def _merge_rules(parent: list[Any], child: list[Any], pmap: SourceMap, cmap: SourceMap,
-                 out: SourceMap) -> list[Any]:
+                 out: SourceMap, key: str = "rules") -> list[Any]:
+    """Items merged by ``id`` (a child item replaces the parent's of the same id); the rest appended."""
     def rid(r: Any) -> Any:
         return r.get("id") if isinstance(r, dict) else None
 
@@ -183,17 +185,17 @@ def _merge_rules(parent: list[Any], child: list[Any], pmap: SourceMap, cmap: Sou
         j = child_ids.get(rid(rule))
         if j is not None:
             result.append(child[j])
-            _copy(cmap, ("rules", j), ("rules", len(result) - 1), out)
+            _copy(cmap, (key, j), (key, len(result) - 1), out)
             used.add(j)
         else:
             result.append(rule)
-            _copy(pmap, ("rules", i), ("rules", len(result) - 1), out)
+            _copy(pmap, (key, i), (key, len(result) - 1), out)
     for j, rule in enumerate(child):
         if j not in used:
             result.append(rule)
-            _copy(cmap, ("rules", j), ("rules", len(result) - 1), out)
-    if ("rules",) in cmap.values:
-        out.values[("rules",)] = cmap.values[("rules",)]
+            _copy(cmap, (key, j), (key, len(result) - 1), out)
+    if (key,) in cmap.values:
+        out.values[(key,)] = cmap.values[(key,)]
     return result
 
 

@@ -26,6 +26,8 @@ from kaohe.engine.expr import (
     infer_type,
 )
 from kaohe.engine.i18n import register
+from kaohe.engine.plugins import registry
+from kaohe.engine.ruleset import thresholds
 from kaohe.engine.ruleset.extends import SourceMap
 from kaohe.engine.ruleset.metrics import check_metric
 from kaohe.engine.ruleset.model import RulesetModel
@@ -117,7 +119,7 @@ def plan_indicators(model: RulesetModel, smap: SourceMap, problems: list[Problem
                                             smap.locate((*base, "formula"))))
         else:
             deps[iid] = _metric(model, iid, smap, problems, plan)
-        plan.lights[iid] = _lights(ind.lights, base, smap, problems)
+        plan.lights[iid] = _lights(ind.lights, base, smap, problems, ind.unit)
         if ind.score is not None and ind.score.bands:
             for j, band in enumerate(ind.score.bands):
                 if band.min is not None and band.max is not None and band.min > band.max:
@@ -162,8 +164,8 @@ def _name_offsets(expr: Expression) -> list[tuple[str, int]]:
     return sorted(seen.items(), key=lambda kv: kv[1])
 
 
-def _lights(lights: Any, base: tuple[str, ...], smap: SourceMap,
-            problems: list[Problem]) -> tuple[Expression | None, Expression | None]:
+def _lights(lights: Any, base: tuple[str, ...], smap: SourceMap, problems: list[Problem],
+            unit: str | None = None) -> tuple[Expression | None, Expression | None]:
     if lights is None:
         return None, None
     out: list[Expression | None] = []
@@ -173,7 +175,14 @@ def _lights(lights: Any, base: tuple[str, ...], smap: SourceMap,
             out.append(None)
             continue
         path = (*base, "lights", colour)
-        text = str(text)
+        text = thresholds.normalise(str(text))
+        if thresholds.has_percent(text):
+            if unit != "%":
+                problems.append(Problem("check.percent_threshold", {"text": text, "indicator": base[-1]},
+                                        smap.locate(path)))
+                out.append(None)
+                continue
+            text = thresholds.percent_to_fraction(text)
         try:
             expr = compile_condition(text)
         except ExpressionError as e:

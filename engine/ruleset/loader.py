@@ -3,7 +3,7 @@
 1. YAML with positions and duplicate keys (``yamlload``), ``extends`` merged (``extends``);
 2. the pydantic models (``validation``), unknown keys as warnings;
 3. semantic checks: names, formulas, cycles, lights, plugins, weights, grades,
-   rules, tests (``formulas``, ``checks``);
+   rules, tests (``formulas``, ``checks``), the facts' own ``checks:`` (``factchecks``);
 4. rule conditions compiled for durable_rules (``engine.rules``).
 """
 
@@ -19,6 +19,7 @@ from kaohe.engine.rules import CompiledRules, RuleSource, compile_rules
 from kaohe.engine.ruleset import checks
 from kaohe.engine.ruleset.compiled import Ruleset
 from kaohe.engine.ruleset.extends import load_merged
+from kaohe.engine.ruleset.factchecks import plan_checks
 from kaohe.engine.ruleset.formulas import plan_indicators
 from kaohe.engine.ruleset.validation import unknown_keys, validate_model
 
@@ -36,6 +37,7 @@ def load_ruleset(path: str | Path, *, strict: bool = False) -> Ruleset:
     problems: list[Problem] = [w for w in warnings if strict]
     checks.check_facts(model, smap, problems)
     plan = plan_indicators(model, smap, problems)
+    fact_checks = plan_checks(model, smap, problems)
     weights = checks.resolve_weights(model, smap, problems)
     lint = [*plan.warnings, *checks.unweighted_indicators(model, weights, smap)]
     warnings.extend(lint)
@@ -57,7 +59,9 @@ def load_ruleset(path: str | Path, *, strict: bool = False) -> Ruleset:
         if strict:
             problems = [Problem(p.code, p.params, p.location, p.hint) for p in problems]
         raise RulesetError(problems)
-    canonical = json.dumps(model.model_dump(mode="json", by_alias=True), ensure_ascii=False, sort_keys=True)
+    # defaults left out: a key added to the format later (with its default) changes no existing hash
+    canonical = json.dumps(model.model_dump(mode="json", by_alias=True, exclude_defaults=True),
+                           ensure_ascii=False, sort_keys=True)
     return Ruleset(
         model=model,
         path=path.resolve(),
@@ -70,6 +74,7 @@ def load_ruleset(path: str | Path, *, strict: bool = False) -> Ruleset:
         rules=compiled,
         sources=smap,
         warnings=[] if strict else warnings,
+        checks=fact_checks,
     )
 
 

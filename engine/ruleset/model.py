@@ -32,6 +32,9 @@ register(
         "model.case_facts_xor_units": ("测试用例必须且只能有 facts（单个单位）或 units（多个单位）之一",
                                        "a test case needs exactly one of facts (one unit) or units (several)"),
         "model.case_needs_category": ("单个单位的测试用例需要 category", "a one-unit test case needs a category"),
+        "model.suspicious_ratio": ("suspicious_ratio 应大于 1（如 10 表示超过上期 10 倍或不足 1/10），或为 0（不检查）",
+                                   "suspicious_ratio must be above 1 (10: more than 10× or under 1/10 of last "
+                                   "period) or 0 (off)"),
     }
 )
 
@@ -63,6 +66,26 @@ class FactModel(_Model):
     default: Number | bool | str | None = None
     unit: str | None = Field(default=None, description="Unit of measure shown in reports, e.g. 件")
     description: str | None = None
+    source: str | None = Field(
+        default=None, description="Who supplies it (a department, e.g. 信访局); kaohe form writes a sheet per source")
+    suspicious_ratio: Number | None = Field(
+        default=None, ge=0, description="Override the ruleset's suspicious_ratio for this fact (0 = never)")
+
+    @field_validator("suspicious_ratio")
+    @classmethod
+    def _ratio_above_one(cls, v: Any) -> Any:
+        if v is not None and v != 0 and v <= 1:
+            raise ValueError("model.suspicious_ratio")
+        return v
+
+
+class CheckModel(_Model):
+    """A cross-field check on each unit's facts, run before anything is computed."""
+
+    when: str = Field(description="The condition that signals a problem, e.g. satisfied > surveyed")
+    message: str = Field(description="What the people filling in the data read, e.g. 满意人数不能多于调查人数")
+    level: Literal["error", "warning"] = "error"
+    id: str | None = None
 
 
 class LinearScore(_Model):
@@ -335,6 +358,17 @@ class RulesetModel(_Model):
     bonus_limit: Number | None = Field(default=None, ge=0)
     grades: list[GradeModel] = Field(min_length=1)
     tie_break: list[Identifier] = Field(default_factory=list)
+    checks: list[CheckModel] = Field(default_factory=list)
+    suspicious_ratio: Number = Field(
+        default=10, ge=0,
+        description="A fact more than this many times (or under 1/this) its previous period's value is a warning; 0 = off")
     quota_scope: Literal["category", "all", "parent"] = "category"
     report: ReportOptions = Field(default_factory=ReportOptions)
     tests: list[TestCaseModel] = Field(default_factory=list)
+
+    @field_validator("suspicious_ratio")
+    @classmethod
+    def _ratio_above_one(cls, v: Any) -> Any:
+        if v != 0 and v <= 1:
+            raise ValueError("model.suspicious_ratio")
+        return v

@@ -8,14 +8,15 @@ from it ourselves so that each value's position is kept in :class:`Marks`
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from kaohe.engine.errors import Location, Problem, RulesetError
+from kaohe.engine.errors import Hint, Location, Problem, RulesetError
 from kaohe.engine.i18n import register
+from kaohe.engine.ruleset import fullwidth, yamlerrors
 
 PathKey = tuple[str | int, ...]
 
@@ -92,31 +93,39 @@ def parse_yaml(text: str, file: str) -> tuple[dict[str, Any], Marks]:
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as e:
-        mark = e.problem_mark or e.context_mark
-        detail = " ".join(p for p in (e.context, e.problem) if p)
-        hint = None
-        if "\t" in text:
-            from kaohe.engine.errors import Hint
-
-            hint = Hint("hint.yaml_tabs")
-        elif _unquoted_operator(text):
-            from kaohe.engine.errors import Hint
-
-            hint = Hint("hint.yaml_quote")
-        loc = Location(file, mark.line + 1, mark.column + 1) if mark else Location(file)
-        raise RulesetError(Problem("yaml.syntax", {"detail": detail}, loc, hint)) from None
+        raise RulesetError(_syntax_problems(e, text, file)) from None
+    except yaml.reader.ReaderError as e:
+        raise RulesetError(yamlerrors.reader_problem(e, file, text)) from None
     except yaml.YAMLError as e:
         raise RulesetError(Problem("yaml.syntax", {"detail": str(e)}, Location(file))) from None
     marks = Marks(file)
     if node is None or not isinstance(node, yaml.MappingNode):
         line = node.start_mark.line + 1 if node is not None else 1
         raise RulesetError(Problem("yaml.not_mapping", {}, Location(file, line, 1)))
+    wide = fullwidth.in_nodes(node, file)
+    if wide:
+        raise RulesetError(wide)
     builder = _Builder(marks)
     data = builder.build(node, ())
     if builder.problems:
         raise RulesetError(builder.problems)
     assert isinstance(data, dict)
     return data, marks
+
+
+def _syntax_problems(e: yaml.MarkedYAMLError, text: str, file: str) -> list[Problem]:
+    """Full-width punctuation near the error (the usual cause) first, then the parser's own finding."""
+    problem = yamlerrors.describe(e, file)
+    if problem.hint is None:
+        if "\t" in text:
+            problem = replace(problem, hint=Hint("hint.yaml_tabs"))
+        elif _unquoted_operator(text):
+            problem = replace(problem, hint=Hint("hint.yaml_quote"))
+    marks = [m.line + 1 for m in (e.context_mark, e.problem_mark) if m is not None]
+    last = max(marks) if marks else 1
+    first = min(marks) if e.context_mark is not None else last - 2
+    # a full-width character found there is the cause; the parser's own words would only confuse
+    return fullwidth.in_lines(text, first, last, file) or [problem]
 
 
 class _Builder:
@@ -133,8 +142,10 @@ class _Builder:
             return [self.build(child, (*path, i)) for i, child in enumerate(node.value)]
         try:
             return self.constructor.construct_object(node, deep=True)
-        except yaml.YAMLError as e:
-            self.problems.append(Problem("yaml.syntax", {"detail": str(e).splitlines()[0]},
+        except (yaml.YAMLError, ValueError, OverflowError) as e:
+            detail = (e.problem if isinstance(e, yaml.MarkedYAMLError) and e.problem else str(e)).splitlines()[0]
+            line, column = node.start_mark.line + 1, node.start_mark.column + 1
+            self.problems.append(Problem("yaml.value", {"detail": detail, "line": line, "column": column},
                                          self.marks.locate(path)))
             return None
 

@@ -1,0 +1,140 @@
+"""What went into a stored run besides the numbers: its sources, each unit's rows, data warnings.
+
+Three tables beside those of ``engine.store``, written in the same transaction
+as the run (``Store.save_run(..., extra=input_rows(...))``):
+
+* ``run_sources`` — one row per file, sheet or query (the database URL masked);
+* ``unit_sources`` — per unit, the row it was read from in each source (0 = absent);
+* ``run_warnings`` — the facts' warnings (checks, suspicious values, skipped
+  title rows, ignored columns) as message code + parameters, so they render in
+  either language later.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlmodel import Field, Session, SQLModel, col
+
+from kaohe.engine.errors import Location, Problem
+from kaohe.engine.facts import quality  # noqa: F401  (registers the messages stored warnings render with)
+from kaohe.engine.facts.provenance import Origin
+from kaohe.engine.facts.table import FactTable
+
+
+class RunSourceRow(SQLModel, table=True):
+    """One source of a run's facts: a file (and sheet) or a query."""
+
+    __tablename__ = "run_sources"
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: str = Field(index=True, foreign_key="runs.id")
+    position: int
+    path: str
+    sheet: str | None = None
+    db: str | None = None
+    facts_json: str = "[]"
+    sha256: str = ""
+
+
+class UnitSourceRow(SQLModel, table=True):
+    """The row each source gave one unit (a JSON list aligned with ``run_sources.position``; 0 = absent)."""
+
+    __tablename__ = "unit_sources"
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: str = Field(index=True, foreign_key="runs.id")
+    unit: str = Field(index=True)
+    rows_json: str = "[]"
+
+
+class RunWarningRow(SQLModel, table=True):
+    """A warning about the run's facts (message code and parameters, rendered when read)."""
+
+    __tablename__ = "run_warnings"
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: str = Field(index=True, foreign_key="runs.id")
+    position: int
+    unit: str | None = None
+    code: str
+    params_json: str = "{}"
+    file: str | None = None
+    line: int | None = None
+    column: int | None = None
+    path: str | None = None
+
+
+TABLES: tuple[type[SQLModel], ...] = (RunSourceRow, UnitSourceRow, RunWarningRow)
+
+
+SOURCE_COLUMNS = ("run_id", "position", "path", "sheet", "db", "facts_json", "sha256")
+UNIT_SOURCE_COLUMNS = ("run_id", "unit", "rows_json")
+WARNING_COLUMNS = ("run_id", "position", "unit", "code", "params_json", "file", "line", "column", "path")
+BATCH = 20_000
+
+Extra = tuple[type[SQLModel], Sequence[str], Iterable[Sequence[Sequence[Any]]]]
+
+
+def input_rows(run_id: str, facts: FactTable, warnings: Sequence[Problem]) -> list[Extra]:
+    """The rows of the three tables for one run, as ``Store.save_run(extra=…)`` takes them."""
+    sources = [(run_id, k, o.path, o.sheet, o.db, json.dumps(list(o.facts), ensure_ascii=False), o.sha256)
+               for k, o in enumerate(facts.origins)]
+    notes = [_warning_row(run_id, k, p) for k, p in enumerate(warnings)]
+    return [(RunSourceRow, SOURCE_COLUMNS, [sources]), (UnitSourceRow, UNIT_SOURCE_COLUMNS, _UnitRows(run_id, facts)),
+            (RunWarningRow, WARNING_COLUMNS, [notes])]
+
+
+class _UnitRows:
+    """Each unit's source rows in batches, made while they are written (re-iterable: a write may be retried)."""
+
+    def __init__(self, run_id: str, facts: FactTable):
+        self.run_id = run_id
+        self.units = facts.units
+        self.columns = [c.tolist() for c in facts.origin_lines]
+
+    def __iter__(self) -> Iterator[list[tuple[str, str, str]]]:
+        if not self.columns:
+            return
+        batch: list[tuple[str, str, str]] = []
+        for i, unit in enumerate(self.units):
+            batch.append((self.run_id, unit, json.dumps([c[i] for c in self.columns])))
+            if len(batch) >= BATCH:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+
+def _warning_row(run_id: str, position: int, p: Problem) -> tuple[Any, ...]:
+    loc = p.location or Location()
+    unit = p.params.get("unit")
+    return (run_id, position, None if unit is None else str(unit), p.code,
+            json.dumps(p.params, ensure_ascii=False, default=str), loc.file, loc.line, loc.column, loc.path)
+
+
+def load_sources(engine: Any, run_id: str) -> list[Origin]:
+    """The sources of a stored run, in their stored order (empty for runs stored before sources were kept)."""
+    with Session(engine) as s:
+        rows = [r[0] for r in s.execute(select(RunSourceRow).where(col(RunSourceRow.run_id) == run_id)
+                                        .order_by(col(RunSourceRow.position))).all()]
+    return [Origin(r.path, r.sheet, r.db, tuple(json.loads(r.facts_json)), r.sha256) for r in rows]
+
+
+def load_unit_rows(engine: Any, run_id: str, unit: str) -> list[int]:
+    """The row of ``unit`` in each source of the run (0 = not in that source)."""
+    with Session(engine) as s:
+        row = s.execute(select(col(UnitSourceRow.rows_json)).where(
+            col(UnitSourceRow.run_id) == run_id, col(UnitSourceRow.unit) == unit)).first()
+    return [int(x) for x in json.loads(row[0])] if row else []
+
+
+def load_warnings(engine: Any, run_id: str, unit: str | None = None) -> list[Problem]:
+    """The stored data warnings of a run (only those about ``unit`` when given)."""
+    query = select(RunWarningRow).where(col(RunWarningRow.run_id) == run_id)
+    if unit is not None:
+        query = query.where(col(RunWarningRow.unit) == unit)
+    with Session(engine) as s:
+        rows = [r[0] for r in s.execute(query.order_by(col(RunWarningRow.position))).all()]
+    return [Problem(r.code, json.loads(r.params_json), Location(r.file, r.line, r.column, r.path),
+                    severity="warning") for r in rows]
