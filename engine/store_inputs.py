@@ -13,10 +13,11 @@ as the run (``Store.save_run(..., extra=input_rows(...))``):
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, TypeVar
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Field, Session, SQLModel, col
 
 from kaohe.engine.errors import Location, Problem
@@ -64,6 +65,8 @@ class RunWarningRow(SQLModel, table=True):
     column: int | None = None
     path: str | None = None
 
+
+T = TypeVar("T")
 
 TABLES: tuple[type[SQLModel], ...] = (RunSourceRow, UnitSourceRow, RunWarningRow)
 
@@ -113,8 +116,20 @@ def _warning_row(run_id: str, position: int, p: Problem) -> tuple[Any, ...]:
             json.dumps(p.params, ensure_ascii=False, default=str), loc.file, loc.line, loc.column, loc.path)
 
 
+def _absent_tables_mean_nothing(read: Callable[[], T], empty: T) -> T:
+    """A read-only database made before these tables existed has none of them: nothing was kept."""
+    try:
+        return read()
+    except SQLAlchemyError:
+        return empty
+
+
 def load_sources(engine: Any, run_id: str) -> list[Origin]:
     """The sources of a stored run, in their stored order (empty for runs stored before sources were kept)."""
+    return _absent_tables_mean_nothing(lambda: _sources(engine, run_id), [])
+
+
+def _sources(engine: Any, run_id: str) -> list[Origin]:
     with Session(engine) as s:
         rows = [r[0] for r in s.execute(select(RunSourceRow).where(col(RunSourceRow.run_id) == run_id)
                                         .order_by(col(RunSourceRow.position))).all()]
@@ -123,6 +138,10 @@ def load_sources(engine: Any, run_id: str) -> list[Origin]:
 
 def load_unit_rows(engine: Any, run_id: str, unit: str) -> list[int]:
     """The row of ``unit`` in each source of the run (0 = not in that source)."""
+    return _absent_tables_mean_nothing(lambda: _unit_rows(engine, run_id, unit), [])
+
+
+def _unit_rows(engine: Any, run_id: str, unit: str) -> list[int]:
     with Session(engine) as s:
         row = s.execute(select(col(UnitSourceRow.rows_json)).where(
             col(UnitSourceRow.run_id) == run_id, col(UnitSourceRow.unit) == unit)).first()
@@ -131,6 +150,10 @@ def load_unit_rows(engine: Any, run_id: str, unit: str) -> list[int]:
 
 def load_warnings(engine: Any, run_id: str, unit: str | None = None) -> list[Problem]:
     """The stored data warnings of a run (only those about ``unit`` when given)."""
+    return _absent_tables_mean_nothing(lambda: _warnings(engine, run_id, unit), [])
+
+
+def _warnings(engine: Any, run_id: str, unit: str | None) -> list[Problem]:
     query = select(RunWarningRow).where(col(RunWarningRow.run_id) == run_id)
     if unit is not None:
         query = query.where(col(RunWarningRow.unit) == unit)
