@@ -38,9 +38,12 @@ def run_demo(*, db: str | None, out_dir: Path, lang: Lang, echo: Callable[[str],
     assert outcome is not None
     from kaohe.engine.report import history_from_store, write_report
     from kaohe.engine.store import Store
+    from kaohe.engine.store_inputs import report_sources
 
     path = out_dir / f"{DEMO_REGION}-{outcome.info.period}.html"
     path.parent.mkdir(parents=True, exist_ok=True)
-    history = history_from_store(Store(db), outcome.info)
-    write_report(outcome.info, list(outcome.units), path, lang=lang, region_dir=DEMO_RULESET.parent, history=history)
+    store = Store(db)
+    history = history_from_store(store, outcome.info)
+    write_report(outcome.info, list(outcome.units), path, lang=lang, region_dir=DEMO_RULESET.parent, history=history,
+                 sources=report_sources(store.engine, outcome.info.id, lang))
     return path

@@ -19,6 +19,7 @@ from kaohe.engine.i18n import Lang, register, text
 from kaohe.engine.results import UnitResult
 from kaohe.engine.ruleset.model import IndicatorModel, RulesetModel
 from kaohe.engine.store import RunInfo, Store
+from kaohe.engine.store_inputs import UnitInputs, unit_inputs
 from kaohe.engine.wording import PERCENT, Name, effect_text, read_text, value_text
 
 register(
@@ -57,6 +58,9 @@ register(
             "tied with {others} at the {grade} cut-off and tie_break could not decide: none takes the place; "
             "moved down one grade (the tie is reported)"),
         "explain.final": ("最终等次：{grade}；类别内排名 {rank}", "final grade: {grade}; rank in category {rank}"),
+        "explain.source": ("来源：{sources}", "source: {sources}"),
+        "explain.source_facts": ("{where}（{facts}）", "{where} ({facts})"),
+        "explain.data_warning": ("数据提示：{message}", "data warning: {message}"),
         "light.green": ("绿灯", "green"),
         "light.yellow": ("黄灯", "yellow"),
         "light.red": ("红灯", "red"),
@@ -160,19 +164,23 @@ def _metric_block(ind: IndicatorModel, unit: str, env: Mapping[str, Any], labels
 
 def explain_unit(info: RunInfo, unit: UnitResult, facts: Mapping[str, Any], lang: Lang = "zh",
                  population: Sequence[UnitResult] = (),
-                 details: Mapping[str, MetricRecord] | None = None) -> dict[str, Any]:
+                 details: Mapping[str, MetricRecord] | None = None,
+                 provenance: UnitInputs | None = None) -> dict[str, Any]:
     """A structured explanation plus its lines of text in ``lang``.
 
     ``population`` (the run's units) lets the quota step say how many places
     the unit's scope had and who it tied with; ``details`` (what the run's
     plugin metrics recorded, ``Store.load_details``) adds each metric's
-    parameters, inputs and own lines.
+    parameters, inputs and own lines; ``provenance`` (``store_inputs.unit_inputs``)
+    says which file, sheet and row — or query — the facts came from.
     """
     model = RulesetModel.model_validate(json.loads(info.ruleset_json))
     lines: list[str] = []
     cat_label = model.categories[unit.category].label if unit.category in model.categories else unit.category
     lines.append(text("explain.header", lang, name=unit.name, unit=unit.unit, category=cat_label,
                       period=info.period, ruleset=model.id))
+    provenance = provenance or UnitInputs()
+    lines.extend(_source_lines(provenance, model, lang))
     env: dict[str, Any] = dict(facts)
     for k, r in unit.indicators.items():
         env[k] = r.value
@@ -254,7 +262,7 @@ def explain_unit(info: RunInfo, unit: UnitResult, facts: Mapping[str, Any], lang
             "points": unit.points, "score": unit.score, "fired": fired, "band_grade": unit.band_grade,
             "cap_grade": unit.cap_grade, "quota_note": unit.quota_note, "grade": unit.grade,
             "rank": unit.rank, "alerts": unit.alerts, "notes": unit.notes, "facts": dict(facts),
-            "lines": lines}
+            **provenance.as_json(lang), "lines": lines}
 
 
 def explain_stored(store: Store, run: str, unit: str, lang: Lang = "zh") -> dict[str, Any]:
@@ -263,7 +271,26 @@ def explain_stored(store: Store, run: str, unit: str, lang: Lang = "zh") -> dict
     units = store.load_units(info.id)
     u = find_unit(info, units, unit)
     return explain_unit(info, u, store.load_facts(info.id, u.unit), lang, population=units,
-                        details=store.load_details(info.id, unit=u.unit))
+                        details=store.load_details(info.id, unit=u.unit),
+                        provenance=unit_inputs(store.engine, info.id, u.unit))
+
+
+def _source_lines(inputs: UnitInputs, model: RulesetModel, lang: Lang) -> list[str]:
+    """「来源：信访局.xlsx 第 5 行」 (with the facts each source gave, when there are several) and the
+    data warnings stored about the unit."""
+    lines: list[str] = []
+    if len(inputs.sources) == 1:
+        origin, row = inputs.sources[0]
+        lines.append(text("explain.source", lang, sources=origin.describe(row, lang)))
+    elif inputs.sources:
+        parts = []
+        for origin, row in inputs.sources:
+            labels = "、".join(model.facts[f].label if f in model.facts else f for f in origin.facts)
+            parts.append(text("explain.source_facts", lang, where=origin.describe(row, lang), facts=labels))
+        lines.append(text("explain.source", lang, sources="；".join(parts)))
+    for warning in inputs.warnings:
+        lines.append(text("explain.data_warning", lang, message=warning.message(lang)))
+    return lines
 
 
 def find_unit(info: RunInfo, units: list[UnitResult], unit: str) -> UnitResult:

@@ -19,10 +19,11 @@ from kaohe import __version__
 from kaohe.engine import interrupts
 from kaohe.engine import store_inputs
 from kaohe.engine.details import warning_problems
-from kaohe.engine.errors import Problem
+from kaohe.engine.errors import FactsError, Problem
 from kaohe.engine.evaluate import Timings, evaluate
-from kaohe.engine.facts import FactTable, load_facts
+from kaohe.engine.facts import FactTable, SqlSource, load_facts
 from kaohe.engine.facts.quality import compared_facts, run_checks, suspicious
+from kaohe.engine.facts.sources import Source
 from kaohe.engine.period import Period, parse_period
 from kaohe.engine.results import Evaluation, UnitResult
 from kaohe.engine.ruleset import Ruleset, load_ruleset
@@ -109,7 +110,7 @@ def facts_by_unit(facts: FactTable) -> FactRows:
 
 def run(
     ruleset_path: str | Path,
-    facts_path: str | Path,
+    facts_path: Source | Sequence[Source],
     *,
     period: str | None = None,
     db: str | None = None,
@@ -145,6 +146,8 @@ def run(
         prepare(ruleset)
     model = ruleset.model
     if engine is not None:
+        if not isinstance(facts_path, str | Path):  # partitions: one folder or glob, not several sources
+            raise FactsError(Problem("facts.one_source"))
         facts = engine.load_facts(facts_path, model.facts, model.categories, period_kind=model.period,
                                   period=period)
     else:
@@ -186,7 +189,7 @@ def run(
         period=period_text,
         units=len(facts),
         ruleset_path=str(ruleset.path),
-        facts_path=str(Path(facts_path).resolve()),
+        facts_path=" + ".join(_shown_source(f) for f in _sources(facts_path)),
         ruleset_json=ruleset_json(ruleset),
         ties=[tie.__dict__ | {"units": list(tie.units)} for tie in evaluation.ties],
         timings=timings.stages,
@@ -201,6 +204,17 @@ def run(
     timings.measure("store", t)
     warnings += warning_problems(evaluation.metric_details, ruleset.locate)
     return RunOutcome(saved, evaluation.views(), False, ruleset, evaluation, warnings)
+
+
+def _sources(given: Source | Sequence[Source]) -> list[Source]:
+    return [given] if isinstance(given, str | Path | SqlSource) else list(given)
+
+
+def _shown_source(source: Source) -> str:
+    """What the stored run names as its facts: a file's full path, or a query file (never the URL)."""
+    if isinstance(source, SqlSource):
+        return str(source.query.resolve())
+    return str(Path(source).resolve())
 
 
 HISTORY_PERIODS = 8

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from sqlalchemy import select
@@ -24,6 +25,7 @@ from kaohe.engine.errors import Location, Problem
 from kaohe.engine.facts import quality  # noqa: F401  (registers the messages stored warnings render with)
 from kaohe.engine.facts.provenance import Origin
 from kaohe.engine.facts.table import FactTable
+from kaohe.engine.i18n import Lang
 
 
 class RunSourceRow(SQLModel, table=True):
@@ -67,6 +69,42 @@ class RunWarningRow(SQLModel, table=True):
 
 
 T = TypeVar("T")
+
+
+@dataclass
+class UnitInputs:
+    """Where one unit's facts came from in a stored run, and the data warnings about it."""
+
+    sources: list[tuple[Origin, int]] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+
+    def as_json(self, lang: Lang = "zh") -> dict[str, Any]:
+        """``explain --json``'s ``sources`` and ``data_warnings``."""
+        return {"sources": [{**o.as_json(), "name": o.name, "row": row, "text": o.describe(row, lang)}
+                            for o, row in self.sources],
+                "data_warnings": [p.as_dict(lang) for p in self.warnings]}
+
+
+def report_sources(engine: Any, run_id: str, lang: Lang = "zh") -> dict[str, list[str]]:
+    """For a report's unit cards: each unit's sources as text (「信访局.xlsx 第 5 行」), by unit id."""
+    return _absent_tables_mean_nothing(lambda: _report_sources(engine, run_id, lang), {})
+
+
+def _report_sources(engine: Any, run_id: str, lang: Lang) -> dict[str, list[str]]:
+    origins = _sources(engine, run_id)
+    with Session(engine) as s:
+        rows = s.execute(select(col(UnitSourceRow.unit), col(UnitSourceRow.rows_json)).where(
+            col(UnitSourceRow.run_id) == run_id)).all()
+    return {unit: [o.describe(r, lang) for o, r in zip(origins, json.loads(rows_json), strict=False) if r > 0]
+            for unit, rows_json in rows}
+
+
+def unit_inputs(engine: Any, run_id: str, unit: str) -> UnitInputs:
+    """The sources holding ``unit`` (with its row in each) and the stored warnings about it."""
+    origins = load_sources(engine, run_id)
+    rows = load_unit_rows(engine, run_id, unit)
+    held = [(o, r) for o, r in zip(origins, rows, strict=False) if r > 0]
+    return UnitInputs(held, load_warnings(engine, run_id, unit))
 
 TABLES: tuple[type[SQLModel], ...] = (RunSourceRow, UnitSourceRow, RunWarningRow)
 

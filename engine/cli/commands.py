@@ -17,6 +17,7 @@ from kaohe.engine.cli.options import (
     LangOpt,
     PerUnitOpt,
     StrictOpt,
+    fact_sources,
     lang_of,
     ruleset_files,
 )
@@ -104,8 +105,12 @@ def test_cmd(
 
 def run_cmd(
     ruleset: Annotated[Path, typer.Argument(metavar="RULESET", help="ruleset file, or a region folder (the version in force for the period is used)")],
-    facts: Annotated[Path, typer.Option("--facts", help="facts file: CSV, XLSX, JSON or Parquet (with --engine dask: "
-                                                        "also a folder or a glob of partition files)")],
+    facts: Annotated[list[Path] | None, typer.Option(
+        "--facts", help="facts file: CSV, XLSX, JSON or Parquet; repeat for several departments' files (joined by "
+                        "unit); with --engine dask: one folder or glob of partition files")] = None,
+    facts_sql: Annotated[Path | None, typer.Option("--facts-sql", help="facts from this SQL query (with --facts-db)")] = None,
+    facts_db: Annotated[str | None, typer.Option(
+        "--facts-db", help="database URL the --facts-sql query runs on", envvar="KAOHE_FACTS_DB")] = None,
     period: Annotated[str | None, typer.Option("--period", help="e.g. 2025Q1")] = None,
     db: DbOpt = None,
     as_json: JsonOpt = False,
@@ -137,6 +142,7 @@ def run_cmd(
         from kaohe.engine.run import run
         from kaohe.engine.store import database_url
 
+        sources = fact_sources(facts, facts_sql, facts_db, one=engine == "dask")
         cluster = None
         if engine == "dask":
             from kaohe.engine.dask_engine import DaskEngine
@@ -156,7 +162,7 @@ def run_cmd(
 
         status = None if as_json or not err.is_terminal else err.status(text("cli.stage", lg))
         with status if status is not None else nullcontext():
-            outcome = run(ruleset, facts, period=period, db=db, force=force, sheet=sheet, strict=strict,
+            outcome = run(ruleset, sources, period=period, db=db, force=force, sheet=sheet, strict=strict,
                           progress=progress, engine=cluster, prepare=prepare, on_stored=stored)
         for warning in outcome.warnings:  # stderr: stdout stays the JSON document
             err.print(warning.render(lg), markup=False)
@@ -202,11 +208,14 @@ def _print_outcome(outcome, lg: Lang, db: str | None) -> None:  # type: ignore[n
 def _write_report(info, units, path: Path, lg, region_dir, *, fmt: str = "html",  # type: ignore[no-untyped-def]
                   per_unit: bool = False, store=None, order: str | None = None) -> Path:
     from kaohe.engine.report import history_from_store, write_report
+    from kaohe.engine.store_inputs import report_sources
 
     history = history_from_store(store, info) if store is not None else None
     details = store.load_details(info.id) if store is not None else None
+    sources = report_sources(store.engine, info.id, lg) if store is not None else None
     return write_report(info, units, path, lang=lg, region_dir=region_dir, history=history,
-                        fmt=fmt, per_unit=per_unit, details=details, order=order)
+                        fmt=fmt, per_unit=per_unit, details=details, order=order,
+                        sources=sources)
 
 
 def explain(

@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import typer
 
 from kaohe.engine.cli.translate import current_language, register_help
-from kaohe.engine.i18n import Lang
+from kaohe.engine.cli.output import err
+from kaohe.engine.i18n import Lang, register
+
+register(
+    {
+        "cli.no_facts": ("没有事实数据：用 --facts 文件（可重复），或 --facts-sql 查询 加 --facts-db 数据库地址",
+                         "no facts: give --facts FILE (repeatable), or --facts-sql QUERY with --facts-db URL"),
+        "cli.facts_sql_pair": ("--facts-sql 与 --facts-db 要一起使用（数据库地址也可放在 KAOHE_FACTS_DB 环境变量中）",
+                               "--facts-sql and --facts-db go together (the URL may also be in KAOHE_FACTS_DB)"),
+    }
+)
 
 # accepted before the subcommand too (the `kaohe` group has it); the language itself is decided
 # from the whole command line before click parses (engine/cli/translate.py)
@@ -44,6 +54,28 @@ def lang_of(value: str | None = None) -> Lang:
     checked ``value`` (zh | en) by now, and it agrees.
     """
     return current_language()
+
+
+def fact_sources(files: list[Path] | None, query: Path | None, db: str | None, *, one: bool = False) -> Any:
+    """``--facts`` files and the ``--facts-sql`` query as the sources of one run (a facts error if none).
+
+    ``one``: exactly one ``--facts`` (``--engine dask`` reads one folder or glob of partitions), returned as is.
+    """
+    from kaohe.engine.errors import FactsError, Problem
+    from kaohe.engine.facts import SqlSource
+
+    if (query is None) != (db is None):
+        raise FactsError(Problem("cli.facts_sql_pair"))
+    sources: list[Any] = list(files or [])
+    if query is not None and db is not None:
+        sources.append(SqlSource(query, db))
+    if not sources:
+        raise FactsError(Problem("cli.no_facts"))
+    if one:
+        if len(sources) != 1 or isinstance(sources[0], SqlSource):
+            raise FactsError(Problem("facts.one_source"))
+        return sources[0]
+    return sources
 
 
 def ruleset_files(paths: list[Path]) -> list[Path]:

@@ -10,14 +10,15 @@ from typing import Any
 import numpy as np
 
 from kaohe.engine.facts.readers import RawTable, read_table, records_table
+from kaohe.engine.facts.sources import Source, SqlSource, load_sources
 from kaohe.engine.facts.table import FactTable, build_table
 from kaohe.engine.ruleset.model import CategoryModel, FactModel
 
-__all__ = ["FactTable", "RawTable", "facts_from_records", "load_facts"]
+__all__ = ["FactTable", "RawTable", "SqlSource", "facts_from_records", "load_facts"]
 
 
 def load_facts(
-    path: str | Path,
+    path: Source | Sequence[Source],
     facts: Mapping[str, FactModel],
     categories: Mapping[str, CategoryModel],
     *,
@@ -25,14 +26,22 @@ def load_facts(
     period: str | None = None,
     sheet: str | None = None,
 ) -> FactTable:
-    """Read and validate a facts file; raise :class:`engine.errors.FactsError` with every bad cell.
+    """Read and validate a facts file — or several sources joined by unit (files, a ``kaohe form``
+    workbook's sheets, a :class:`SqlSource`); raise :class:`engine.errors.FactsError` with every
+    bad cell or conflict.
 
     CSV and Parquet files are first read column by column with pyarrow
     (engine/facts/arrow.py); a file with anything to report, or anything only
     the row-by-row rules handle, is validated row by row, as every other format.
     """
-    path = Path(path)
-    fast = _read_columnar(path, facts, categories, period_kind, period)
+    sources = [path] if isinstance(path, str | Path | SqlSource) else list(path)
+    return load_sources(sources, facts, categories, period_kind=period_kind, period=period, sheet=sheet)
+
+
+def read_one(path: Path, facts: Mapping[str, FactModel], categories: Mapping[str, CategoryModel],
+             period_kind: str, period: str | None, sheet: str | None) -> FactTable:
+    """One file, whole (the single-source path): the columnar reader when it can, else row by row."""
+    fast = _read_columnar(path, facts, categories, period_kind, period) if sheet is None else None
     if fast is not None:
         return fast
     raw = read_table(path, sheet)

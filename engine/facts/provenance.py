@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from kaohe.engine.errors import Location
-from kaohe.engine.i18n import Lang, register, text
+from kaohe.engine.i18n import Lang, phrase, register, text
 
 register(
     {
@@ -39,17 +39,29 @@ class Origin:
     sha256: str = ""
 
     @property
+    def where(self) -> str:
+        """The file of messages: ``信访局.xlsx``, ``表.xlsx[信访局]``, or ``facts.sql[result]`` for a query."""
+        if self.db is not None:
+            return f"{self.path}[result]"
+        return self.path if self.sheet is None else f"{self.path}[{self.sheet}]"
+
+    @property
     def name(self) -> str:
         """The file name people recognise (``信访局.xlsx``), without the folders."""
         return PurePath(self.path).name or self.path
 
     def describe(self, row: int, lang: Lang = "zh") -> str:
         """``信访局.xlsx 第 5 行`` (or the sheet, or the query) in ``lang``."""
+        params = self.phrase(row)
+        return text(str(params.pop("msg")), lang, **params)
+
+    def phrase(self, row: int) -> dict[str, object]:
+        """:meth:`describe` as a message parameter (rendered in the message's language)."""
         if self.db is not None:
-            return text("source.query_row", lang, name=self.name, db=self.db, row=row)
+            return phrase("source.query_row", name=self.name, db=self.db, row=row)
         if self.sheet is not None:
-            return text("source.sheet_row", lang, name=self.name, sheet=self.sheet, row=row)
-        return text("source.file_row", lang, name=self.name, row=row)
+            return phrase("source.sheet_row", name=self.name, sheet=self.sheet, row=row)
+        return phrase("source.file_row", name=self.name, row=row)
 
     def as_json(self) -> dict[str, Any]:
         """What the stored run keeps of this source (never a password: ``db`` is masked)."""
@@ -83,5 +95,4 @@ def location(origins: Sequence[Origin], lines: Sequence[np.ndarray], i: int, fac
     if not found:
         return Location(origins[0].path if origins else None, None, None, path)
     origin, row = found[0]
-    where = origin.path if origin.sheet is None else f"{origin.path}[{origin.sheet}]"
-    return Location(where, row, None, path)
+    return Location(origin.where, row, None, path)

@@ -113,6 +113,7 @@ class _Context:
     categories: Mapping[str, CategoryModel]
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+    partial: bool = False
 
     def bad(self, code: str, line: int | None, col: int | None, path: str | None, hint: Any = None,
             **params: object) -> None:
@@ -127,13 +128,19 @@ def build_table(
     period_kind: str,
     period: str | None,
     require_period: bool = True,
+    partial: bool = False,
 ) -> FactTable:
-    """Validate ``raw`` and return the table; raise :class:`FactsError` listing every problem."""
+    """Validate ``raw`` and return the table; raise :class:`FactsError` listing every problem.
+
+    ``partial``: ``raw`` is one of several sources joined by unit (``engine.facts.sources``),
+    so columns it lacks — category, period, required facts — are not errors here; a
+    category, name or parent it does not give is left empty for the join to fill.
+    """
     raw, found = header.locate(raw, facts)
     if not raw.rows:  # a run of no units is never what was meant
         raise FactsError([Problem("facts.no_rows", {}, Location(raw.source, 1 if raw.headers else None),
                                   Hint("hint.one_row_per_unit"))])
-    ctx = _Context(raw, facts, categories, warnings=found)
+    ctx = _Context(raw, facts, categories, warnings=found, partial=partial)
     columns = _map_columns(ctx)
     if ctx.problems:
         _raise(ctx)
@@ -165,7 +172,7 @@ def _normal(text: str) -> str:
 def _map_columns(ctx: _Context) -> dict[str, int]:
     """Column index by reserved name or fact id."""
     by_name = header.names(ctx.facts)
-    line = ctx.raw.header_line
+    line = ctx.raw.header_line or None  # a query's columns have no line
     columns: dict[str, int] = {}
     for col, text in enumerate(ctx.raw.headers):
         target = header.target(text, by_name) if text else None
@@ -181,6 +188,8 @@ def _map_columns(ctx: _Context) -> dict[str, int]:
         columns[target] = col
     if "unit" not in columns:
         ctx.bad("facts.no_unit_column", line, None, None)
+    if ctx.partial:
+        return columns
     if "category" not in columns and len(ctx.categories) > 1:
         ctx.bad("facts.no_category_column", line, None, None,
                 _category_hint(ctx.categories))
@@ -240,6 +249,8 @@ def _parse_rows(ctx: _Context, columns: Mapping[str, int],
                 rows: Sequence[tuple[int, list[Any]]]) -> FactTable:
     category_of = _category_lookup(ctx.categories)
     default_category = next(iter(ctx.categories)) if len(ctx.categories) == 1 else None
+    if ctx.partial:
+        default_category = ""  # the join takes the category from a source that gives one
     seen: dict[str, int] = {}
     kept: list[_Row] = []
     for line, cells in rows:
@@ -256,14 +267,14 @@ def _parse_rows(ctx: _Context, columns: Mapping[str, int],
         if "category" in columns:
             raw_cat = _text(cells[columns["category"]])
             category = category_of.get(_normal(raw_cat))
-            if category is None and not (raw_cat == "" and default_category):
+            if category is None and not (raw_cat == "" and default_category is not None):
                 hint = _category_suggestion(raw_cat, ctx.categories)
                 ctx.bad("facts.unknown_category", line, columns["category"] + 1, f"{unit}.category",
                         hint, value=raw_cat)
                 continue
             category = category or default_category
         parent = _text(cells[columns["parent"]]) or None if "parent" in columns else None
-        kept.append(_Row(line, cells, unit, name or unit, str(category), parent))
+        kept.append(_Row(line, cells, unit, name or ("" if ctx.partial else unit), str(category), parent))
     kept.sort(key=lambda r: r.unit)
     values = {fid: _column(ctx, fid, fact, kept, columns) for fid, fact in ctx.facts.items()}
     return _columnar(ctx, kept, values, columns)
@@ -464,19 +475,7 @@ def finish_table(source: str, units: list[str], names: list[str], categories: li
     """
     numbers = {fid: col for fid, col in values.items() if isinstance(col, np.ndarray)}
     strings = {fid: col for fid, col in values.items() if not isinstance(col, np.ndarray)}
-    digest = hashlib.sha256()
-    for part in (units, names, categories, parents):
-        digest.update(json.dumps(part, ensure_ascii=False).encode())
-    # column by column in id order, so reordering `facts:` in the ruleset changes nothing;
-    # one canonical NaN and no negative zero, so equal facts always hash alike
-    for fid in sorted(values):
-        digest.update(fid.encode() + b"\0")
-        if fid in numbers:
-            col = numbers[fid] + 0.0
-            digest.update(np.where(np.isnan(col), np.nan, col).astype("<f8").tobytes())
-        else:
-            digest.update(json.dumps(strings[fid], ensure_ascii=False).encode())
-    sha = digest.hexdigest()
+    sha = content_digest(units, names, categories, parents, numbers, strings)
     return FactTable(
         units=units,
         names=names,
@@ -491,3 +490,36 @@ def finish_table(source: str, units: list[str], names: list[str], categories: li
         origins=[] if lines is None else [Origin(source, sheet, facts=tuple(sorted(present)), sha256=sha)],
         origin_lines=[] if lines is None else [lines],
     )
+
+
+def fill_missing(facts: Mapping[str, FactModel], numbers: dict[str, np.ndarray],
+                 strings: dict[str, list[str | None]]) -> None:
+    """Give every missing value of a fact with a ``default`` that default (after a join)."""
+    for fid, fact in facts.items():
+        if fact.default is None:
+            continue
+        value = _coerce_default(fact)
+        if fid in numbers:
+            column = numbers[fid]
+            column[np.isnan(column)] = value
+        elif fid in strings:
+            strings[fid] = [value if v is None else v for v in strings[fid]]
+
+
+def content_digest(units: Sequence[str], names: Sequence[str], categories: Sequence[str],
+                   parents: Sequence[str | None], numbers: Mapping[str, np.ndarray],
+                   strings: Mapping[str, Sequence[str | None]]) -> str:
+    """sha256 of a table's parsed content (units sorted, so row order never matters)."""
+    digest = hashlib.sha256()
+    for part in (units, names, categories, parents):
+        digest.update(json.dumps(list(part), ensure_ascii=False).encode())
+    # column by column in id order, so reordering `facts:` in the ruleset changes nothing;
+    # one canonical NaN and no negative zero, so equal facts always hash alike
+    for fid in sorted([*numbers, *strings]):
+        digest.update(fid.encode() + b"\0")
+        if fid in numbers:
+            col = numbers[fid] + 0.0
+            digest.update(np.where(np.isnan(col), np.nan, col).astype("<f8").tobytes())
+        else:
+            digest.update(json.dumps(list(strings[fid]), ensure_ascii=False).encode())
+    return digest.hexdigest()

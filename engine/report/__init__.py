@@ -59,14 +59,15 @@ def check_report(path: Path, *, fmt: str = "html", per_unit: bool = False, regio
 def write_report(info: RunInfo, units: list[UnitResult], path: Path, *, lang: Lang = "zh",
                  region_dir: Path | None = None, history: dict[str, Any] | None = None,
                  fmt: str = "html", per_unit: bool = False, order: str | None = None,
-                 details: Mapping[str, MetricRecord] | None = None) -> Path:
+                 details: Mapping[str, MetricRecord] | None = None,
+                 sources: Mapping[str, list[str]] | None = None) -> Path:
     """Write the report of a run to ``path`` (a folder of unit cards with ``per_unit``); return it.
 
     ``history`` is :func:`load_history`'s result (trends, lights history and
     the biggest movers appear when it has earlier periods); ``order``
     (``category``, ``rank``, ``facts``) overrides the ruleset's ``report.order``;
     ``details`` is what the run's plugin metrics recorded (``Store.load_details``:
-    e.g. rating's corrections).
+    e.g. rating's corrections); ``sources`` lists each unit's data sources on its card.
     """
     if fmt not in FORMATS:
         raise RunError(Problem("report.bad_format", {"format": fmt, "choices": ", ".join(FORMATS)}))
@@ -75,7 +76,7 @@ def write_report(info: RunInfo, units: list[UnitResult], path: Path, *, lang: La
     path = Path(path)
     check_target(path, per_unit=per_unit, suffix=SUFFIX[fmt])
     context = build_context(info, units, lang=lang, history=history, charts=fmt in ("html", "pdf"), order=order,
-                            details=details)
+                            details=details, sources=sources)
     if not per_unit:
         _write_one(context, path, fmt, region_dir, single=False, template=_chosen_template(info))
         return path

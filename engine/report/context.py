@@ -43,13 +43,15 @@ __all__ = ["CONTEXT_VERSION", "ORDERS", "build_context", "unit_context"]
 def build_context(info: RunInfo, units: list[UnitResult], *, lang: Lang,
                   history: dict[str, Any] | None = None, charts: bool = False,
                   chart_unit_limit: int = CHART_UNIT_LIMIT, order: str | None = None,
-                  details: Mapping[str, MetricRecord] | None = None) -> dict[str, Any]:
+                  details: Mapping[str, MetricRecord] | None = None,
+                  sources: Mapping[str, list[str]] | None = None) -> dict[str, Any]:
     """The context of the run report (see docs/templates.md, context version 3).
 
     ``history`` is :func:`engine.report.history.load_history`'s result (or
     None); ``charts`` draws the SVG charts (HTML and PDF only); ``order``
     (``category``, ``rank`` or ``facts``) overrides the ruleset's ``report.order``;
-    ``details`` is what the run's plugin metrics recorded (``Store.load_details``).
+    ``details`` is what the run's plugin metrics recorded (``Store.load_details``);
+    ``sources`` (``store_inputs.report_sources``) lists where each unit's facts came from.
     """
     model = RulesetModel.model_validate(json.loads(info.ruleset_json)) if info.ruleset_json else None
     history = history if history and history.get("periods") else {"periods": [], "units": {}}
@@ -61,6 +63,7 @@ def build_context(info: RunInfo, units: list[UnitResult], *, lang: Lang,
     unit_docs = [_unit(u, indicators, categories, model, names, grade_names, lang) for u in units]
     for result, doc in zip(units, unit_docs, strict=True):
         doc["trend"] = unit_trend(result, history, ids, info.period)
+        doc["sources"] = list((sources or {}).get(result.unit, []))
     decide(unit_docs, model, info.ties, categories, lang)
     wanted = order or (model.report.order if model is not None else "category")
     unit_docs, used_order = order_units(unit_docs, wanted, categories, info)

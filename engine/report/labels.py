@@ -31,6 +31,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "alerts": ("预警与督办", "Alerts"),
     "alert": ("预警", "Alert"),
     "notes": ("说明", "Notes"),
+    "sources": ("数据来源", "Sources"),
     "cards": ("单位详情", "Unit cards"),
     "indicator": ("指标", "Indicator"),
     "value": ("指标值", "Value"),

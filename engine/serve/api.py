@@ -87,6 +87,7 @@ def get_run(request: Request, run: str, p: SignedIn) -> Response:
 def explain(request: Request, run: str, unit: str, p: SignedIn) -> dict[str, Any]:
     """``kaohe explain RUN UNIT --json``."""
     from kaohe.engine.explain import explain_unit
+    from kaohe.engine.store_inputs import unit_inputs
 
     st = state(request)
     check_unit(p, unit)
@@ -95,7 +96,8 @@ def explain(request: Request, run: str, unit: str, p: SignedIn) -> dict[str, Any
     if u is None:
         raise NotFound
     doc = explain_unit(info, u, st.runs.store.load_facts(info.id, unit), lang_of(request),
-                       population=st.runs.units(info), details=st.runs.store.load_details(info.id, unit=u.unit))
+                       population=st.runs.units(info), details=st.runs.store.load_details(info.id, unit=u.unit),
+                       provenance=unit_inputs(st.runs.store.engine, info.id, u.unit))
     return {k: v for k, v in doc.items() if k != "lines"}
 
 

@@ -115,13 +115,15 @@ def _card_context(request: Request, run: str, unit: str) -> tuple[Any, dict[str,
 def card_page(request: Request, run: str, unit: str) -> Response:
     """One unit's card (the report's card template) with its explain trace and earlier results."""
     from kaohe.engine.explain import explain_unit
+    from kaohe.engine.store_inputs import unit_inputs
 
     info, context = _card_context(request, run, unit)
     st = state(request)
     u = st.runs.unit(info, unit)
     assert u is not None
     trace = explain_unit(info, u, st.runs.store.load_facts(info.id, unit), lang_of(request),
-                         population=st.runs.units(info), details=st.runs.store.load_details(info.id, unit=u.unit))["lines"]
+                         population=st.runs.units(info), details=st.runs.store.load_details(info.id, unit=u.unit),
+                         provenance=unit_inputs(st.runs.store.engine, info.id, u.unit))["lines"]
     return render(request, "card.html.j2", **{**context, "info": info, "unit": context["units"][0], "trace": trace,
                                               "earlier": _unit_history(request, unit, info.ruleset_id)})
 

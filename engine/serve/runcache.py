@@ -108,9 +108,11 @@ class RunCache:
         """The report template context (with history and charts)."""
         def compute() -> dict[str, Any]:
             from kaohe.engine.report import build_context, history_from_store
+            from kaohe.engine.store_inputs import report_sources
 
             return build_context(info, self.units(info), lang=lang, history=history_from_store(self.store, info),
-                                 charts=True, details=self.store.load_details(info.id))
+                                 charts=True, details=self.store.load_details(info.id),
+                                 sources=report_sources(self.store.engine, info.id, lang))
         return self._get(info, f"context.{lang}", compute)
 
     def unit_context(self, info: RunInfo, lang: Lang, unit: str) -> dict[str, Any] | None:
