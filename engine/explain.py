@@ -285,7 +285,8 @@ def _source_lines(inputs: UnitInputs, model: RulesetModel, lang: Lang) -> list[s
     elif inputs.sources:
         parts = []
         for origin, row in inputs.sources:
-            labels = "、".join(model.facts[f].label if f in model.facts else f for f in origin.facts)
+            given = [f for f in model.facts if f in origin.facts]  # in the ruleset's order
+            labels = "、".join(model.facts[f].label for f in given)
             parts.append(text("explain.source_facts", lang, where=origin.describe(row, lang), facts=labels))
         lines.append(text("explain.source", lang, sources="；".join(parts)))
     for warning in inputs.warnings:

@@ -50,6 +50,12 @@ class Period:
             return Period(self.kind, self.year, self.index - 1)
         return Period(self.kind, self.year - 1, PER_YEAR[self.kind])
 
+    def next(self) -> Period:
+        """The period just after this one, of the same kind."""
+        if self.index < PER_YEAR[self.kind]:
+            return Period(self.kind, self.year, self.index + 1)
+        return Period(self.kind, self.year + 1, 1)
+
     def start(self) -> dt.date:
         """First day of the period."""
         return dt.date(self.year, (self.index - 1) * _MONTHS_PER[self.kind] + 1, 1)

@@ -1,7 +1,8 @@
 """Generate the example fact files for the bundled regions (seeded, standard library only).
 
     python examples/generate.py            # writes examples/<region>/<period>.csv
-                                           # (and examples/pzhen/ratings.csv, the 民主测评)
+                                           # (and examples/pzhen/ratings.csv, the 民主测评, and
+                                           # examples/huojia-county/towns/: three departments' files)
     python examples/generate.py --out DIR  # writes DIR/<region>/<period>.csv
 
 The data are invented but shaped like the real thing: case counts carry over
@@ -461,6 +462,86 @@ def qingxi(rng: random.Random) -> dict[str, list[Row]]:
     return out
 
 
+# ---------------------------------------------------------------- 获嘉县乡镇：三个部门的数据
+TOWNS_SEED = 20250901  # its own stream, so the other regions' files never change
+TOWNS_RULESET = HERE.parent / "rulesets" / "huojia-county" / "towns.yaml"
+TOWNS_PERIODS = ("2025Q1", "2025Q2")
+
+
+def huojia_towns_data(rng: random.Random) -> dict[str, dict[str, Row]]:
+    """Per period, per town: what the three departments report (one town's Q2 revenue typed 10×)."""
+    towns = [(f"t{i + 1:02d}", town) for i, town in enumerate(HUOJIA_TOWNS)]
+    target = {u: float(rng.randint(30, 60) * (40 if name == "城关镇" else 10)) for u, name in towns}
+    out: dict[str, dict[str, Row]] = {}
+    for period in TOWNS_PERIODS:
+        rows: dict[str, Row] = {}
+        for unit, _name in towns:
+            letters = rng.randint(12, 60)
+            hazards = rng.randint(0, 3) if unit == "t11" else rng.randint(12, 45)
+            revenue = round(target[unit] * rng.uniform(0.82, 1.08))
+            rows[unit] = {"letters": letters, "letters_solved": letters - rng.randint(0, max(1, letters // 8)),
+                          "satisfaction": round(rng.uniform(0.78, 0.97), 4), "revenue": revenue,
+                          "revenue_target": target[unit], "hazards": hazards,
+                          "hazards_fixed": hazards - rng.randint(0, min(hazards, 4)),
+                          "accidents": 1 if (unit, period) == ("t06", "2025Q2") else 0}
+        out[period] = rows
+    first = out["2025Q1"]["t10"]["revenue"]
+    assert isinstance(first, int)
+    out["2025Q2"]["t10"]["revenue"] = first * 10  # 位庄乡：多打了一个 0
+    return out
+
+
+def huojia_towns(out_dir: Path) -> list[Path]:
+    """获嘉县乡镇: units.csv, and per quarter 信访局.xlsx (a filled kaohe form), 财政局.csv, 应急局.xlsx.
+
+    The 信访局 workbook is the form ``kaohe form --source 信访局`` makes, filled in
+    as the department would; 应急局.xlsx is an export with a title row above its
+    header.  Workbooks are written with fixed times, so they too are byte-identical.
+    """
+    from openpyxl import Workbook, load_workbook
+
+    from kaohe.engine.form import make_form
+    from kaohe.engine.form.save import workbook_bytes
+
+    rng = random.Random(TOWNS_SEED)
+    folder = out_dir / "huojia-county" / "towns"
+    folder.mkdir(parents=True, exist_ok=True)
+    units = folder / "units.csv"
+    write_csv(units, ["unit", "name", "category"],
+              [{"unit": f"t{i + 1:02d}", "name": town, "category": "城区镇" if town == "城关镇" else "平原乡镇"}
+               for i, town in enumerate(HUOJIA_TOWNS)])
+    names = {f"t{i + 1:02d}": town for i, town in enumerate(HUOJIA_TOWNS)}
+    written = [units]
+    for period, rows in huojia_towns_data(rng).items():
+        target = folder / period
+        target.mkdir(parents=True, exist_ok=True)
+        form = make_form(TOWNS_RULESET, target / "信访局.xlsx", units_file=units, source="信访局", period=period)
+        wb = load_workbook(form.path)
+        ws = wb["信访局"]
+        ids = [c.value for c in ws[1]]
+        for line in range(3, ws.max_row + 1):
+            row = rows[str(ws.cell(line, 1).value)]
+            for col, fid in enumerate(ids, start=1):
+                if fid in row:
+                    ws.cell(line, col).value = row[fid]
+        (target / "信访局.xlsx").write_bytes(workbook_bytes(wb))
+        write_csv(target / "财政局.csv", ["unit", "单位名称", "一般公共预算收入", "收入目标"],
+                  [{"unit": u, "单位名称": names[u], "一般公共预算收入": r["revenue"], "收入目标": r["revenue_target"]}
+                   for u, r in rows.items()])
+        safety = Workbook()
+        sheet = safety.active
+        assert sheet is not None
+        sheet.title = "隐患排查治理"
+        quarter = "一二三四"[int(period[-1]) - 1]
+        sheet.append([f"获嘉县应急管理局 {period[:4]}年第{quarter}季度安全生产隐患排查治理情况"])
+        sheet.append(["单位编号", "单位名称", "排查隐患数（处）", "整改隐患数（处）", "生产安全事故数（起）"])
+        for u, r in rows.items():
+            sheet.append([u, names[u], r["hazards"], r["hazards_fixed"], r["accidents"] or None])
+        (target / "应急局.xlsx").write_bytes(workbook_bytes(safety))
+        written += [target / "信访局.xlsx", target / "财政局.csv", target / "应急局.xlsx"]
+    return written
+
+
 def generate(out_dir: Path) -> list[Path]:
     """Write every region's fact files under ``out_dir``; return the paths written."""
     rng = random.Random(SEED)
@@ -492,6 +573,7 @@ def generate(out_dir: Path) -> list[Path]:
     path = out_dir / "pzhen" / "ratings.csv"
     write_csv(path, RATING_HEADER, pzhen_reviews(staff, review_rng))
     written.append(path)
+    written += huojia_towns(out_dir)
     return written
 
 

@@ -92,4 +92,9 @@ REGION_RUNS = {
                                   "wulate-health/2025Q3.csv", "wulate-health/2025Q4.csv"],
     "huojia-county/one-thing.yaml": ["huojia-county/2025Q1.csv", "huojia-county/2025Q2.csv"],
     "qingxi-county/towns.yaml": ["qingxi-county/2024.csv", "qingxi-county/2025.csv"],
+    # three departments' files per quarter, joined by unit (信访局.xlsx is a filled `kaohe form`)
+    "huojia-county/towns.yaml": [
+        tuple(f"huojia-county/towns/{q}/{f}" for f in ("信访局.xlsx", "财政局.csv", "应急局.xlsx"))
+        for q in ("2025Q1", "2025Q2")],
 }
+UNITS_FILES = {"huojia-county/towns/units.csv"}  # the unit list `kaohe form --units` pre-fills

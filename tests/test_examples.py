@@ -18,7 +18,7 @@ import pytest
 from kaohe.engine.ruleset import load_ruleset
 from kaohe.engine.run import run
 from kaohe.engine.testing import run_tests, unfired_rules
-from tests.samples import REGION_RUNS
+from tests.samples import REGION_RUNS, UNITS_FILES
 
 ROOT = Path(__file__).resolve().parent.parent
 RULESETS = sorted((ROOT / "rulesets").rglob("*.yaml"))
@@ -26,8 +26,12 @@ EXAMPLES = ROOT / "examples"
 
 
 def region_csvs() -> list[Path]:
-    """The generated example facts (the plugin template keeps its own small example)."""
-    return [p for p in EXAMPLES.rglob("*.csv") if "plugin-template" not in p.parts]
+    """The generated example files (the plugin template keeps its own small example)."""
+    return [p for suffix in ("*.csv", "*.xlsx") for p in EXAMPLES.rglob(suffix) if "plugin-template" not in p.parts]
+
+
+def _files(entry: str | tuple[str, ...]) -> list[str]:
+    return [entry] if isinstance(entry, str) else list(entry)
 
 
 def _rel(path: Path) -> str:
@@ -58,7 +62,7 @@ def test_example_facts_run_in_period_order(ruleset_rel: str, tmp_path: Path) -> 
     db = f"sqlite:///{tmp_path}/k.db"
     fired: dict[str, set[str]] = {}
     for facts_rel in REGION_RUNS[ruleset_rel]:
-        outcome = run(ROOT / "rulesets" / ruleset_rel, EXAMPLES / facts_rel, db=db)
+        outcome = run(ROOT / "rulesets" / ruleset_rel, [EXAMPLES / f for f in _files(facts_rel)], db=db)
         assert outcome.info.units == len(outcome.units) > 0
         assert all(u.score is not None for u in outcome.units)
         fired[outcome.info.period] = {f.rule_id for u in outcome.units for f in u.fired}
@@ -69,6 +73,11 @@ def test_example_facts_run_in_period_order(ruleset_rel: str, tmp_path: Path) -> 
         nanqiao = next(u for u in outcome.units if u.name == "南桥镇")
         assert nanqiao.grade == "不合格" and nanqiao.band_grade == "优秀" and "major_accident" in fired["2025"]
         assert sum(1 for u in outcome.units if u.quota_note == "优秀") == 1
+    if ruleset_rel == "huojia-county/towns.yaml":
+        assert fired["2025Q2"] == {"accident_veto"}
+        # the typo in 位庄乡's Q2 revenue (10× Q1) is caught; the 应急局 export's title row is skipped
+        assert {(w.code, w.params.get("unit")) for w in outcome.warnings} >= {
+            ("facts.suspicious_up", "t10"), ("facts.header_row", None)}
     # the region's report renders (HTML with its history, Markdown), naming every unit
     from kaohe.engine.report import history_from_store, write_report
     from kaohe.engine.store import Store
@@ -84,10 +93,10 @@ def test_example_facts_run_in_period_order(ruleset_rel: str, tmp_path: Path) -> 
 
 def test_every_example_file_is_used() -> None:
     """Facts files are run by REGION_RUNS; ratings files (``ratings*.csv``) are named by a ruleset's ``file:``."""
-    used = {p for files in REGION_RUNS.values() for p in files}
+    used = {p for files in REGION_RUNS.values() for entry in files for p in _files(entry)}
     found = {p.relative_to(EXAMPLES).as_posix() for p in region_csvs()}
     ratings = {p for p in found if Path(p).name.startswith("ratings")}
-    assert found - ratings == used
+    assert found - ratings - UNITS_FILES == used
     referenced = set()
     for path in RULESETS:
         for params in load_ruleset(path).metric_params.values():
@@ -100,7 +109,8 @@ def test_every_example_file_is_used() -> None:
 def test_generator_reproduces_committed_files(tmp_path: Path) -> None:
     subprocess.run([sys.executable, str(EXAMPLES / "generate.py"), "--out", str(tmp_path)],
                    check=True, capture_output=True)
-    generated = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.csv"))
+    generated = sorted(p.relative_to(tmp_path).as_posix() for suffix in ("*.csv", "*.xlsx")
+                       for p in tmp_path.rglob(suffix))
     committed = sorted(p.relative_to(EXAMPLES).as_posix() for p in region_csvs())
     assert generated == committed
     for rel in committed:

@@ -163,7 +163,7 @@ def _form_sheets(path: Path) -> list[tuple[RawTable, Origin]] | None:
         if not names:
             raise FactsError(Problem("facts.form_sheets", {"sheets": ", ".join(wb.sheetnames)},
                                      Location(str(path))))
-        return [(sheet_table(wb[n], str(path)), Origin(str(path), n)) for n in names]
+        return [(sheet_table(wb[n], f"{path}[{n}]"), Origin(str(path), n)) for n in names]
     finally:
         wb.close()
 
