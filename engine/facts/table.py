@@ -297,7 +297,12 @@ def _column(ctx: _Context, fid: str, fact: FactModel, rows: Sequence[_Row],
     Numeric columns of plain, valid numbers take a vectorised path; any column
     with something to report is parsed cell by cell so every bad cell is named.
     """
-    if fact.type in ("integer", "number") and fid in columns:
+    if fid not in columns:  # the whole column is absent: its default, or missing (required ones failed earlier)
+        fill = _coerce_default(fact) if fact.default is not None else None
+        if fact.type == "string":
+            return [fill] * len(rows)
+        return np.full(len(rows), np.nan if fill is None else fill, dtype=np.float64)
+    if fact.type in ("integer", "number"):
         fast = _fast_numbers(fact, [r.cells[columns[fid]] for r in rows])
         if fast is not None:
             return fast
