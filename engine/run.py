@@ -169,13 +169,15 @@ def run(
         return RunOutcome(existing, store.load_units(existing.id), True, ruleset, warnings=warnings)
     store.require_writable()
 
-    rule_keys = [n[len("previous."):] for n in ruleset.rules.fields if n.startswith("previous.")]
     previous = (
-        store.previous_values(model.id, str(facts.period.previous()), keys=[*rule_keys, *compared_facts(model)])
+        store.previous_values(model.id, str(facts.period.previous()),
+                              keys=[n[len("previous."):] for n in ruleset.rules.fields if n.startswith("previous.")])
         if facts.period is not None
         else {}
     )
-    data_warnings = [*facts.warnings, *checked, *suspicious(ruleset, facts, previous)]
+    earlier = (store_inputs.previous_facts(store, model.id, str(facts.period.previous()), facts.units,
+                                           compared_facts(model)) if facts.period is not None else {})
+    data_warnings = [*facts.warnings, *checked, *suspicious(ruleset, facts, earlier)]
     warnings = [*ruleset.warnings, *data_warnings]
     history = _history(store, ruleset, facts.period)
     evaluation = evaluate(ruleset, facts, previous=previous, history=history, timings=timings,

@@ -81,28 +81,28 @@ def compared_facts(model: RulesetModel) -> list[str]:
             and (model.suspicious_ratio if fact.suspicious_ratio is None else fact.suspicious_ratio)]
 
 
-def suspicious(ruleset: Ruleset, table: FactTable,
-               previous: Mapping[str, Mapping[str, object]]) -> list[Problem]:
-    """Warnings for values far from the unit's previous period (see the module doc)."""
+def suspicious(ruleset: Ruleset, table: FactTable, previous: Mapping[str, np.ndarray]) -> list[Problem]:
+    """Warnings for values far from the unit's previous period (see the module doc).
+
+    ``previous`` holds each compared fact's previous-period column, aligned with
+    ``table.units`` (NaN where the unit had no value).
+    """
     model = ruleset.model
     out: list[Problem] = []
-    if not previous:
-        return out
     for fid in compared_facts(model):
         fact = model.facts[fid]
         ratio = float(model.suspicious_ratio if fact.suspicious_ratio is None else fact.suspicious_ratio)
-        if fid not in table.numbers:
+        if fid not in table.numbers or fid not in previous:
             continue
-        now = table.numbers[fid]
-        before = np.array([_number(previous.get(u, {}).get(fid)) for u in table.units], dtype=np.float64)
+        now, before = table.numbers[fid], previous[fid]
         with np.errstate(divide="ignore", invalid="ignore"):
             change = np.abs(now / before)
         comparable = np.isfinite(now) & np.isfinite(before) & (now != 0) & (before != 0) & ((now > 0) == (before > 0))
-        for i in np.flatnonzero(comparable & ((change > ratio) | (change < 1 / ratio))):
+        for i in np.flatnonzero(comparable & ((change > ratio) | (change < 1 / ratio))).tolist():
             unit = table.units[i]
             params: dict[str, object] = {"unit": unit, "name": table.names[i], "label": fact.label,
                                          "value": _shown(float(now[i])), "previous": _shown(float(before[i]))}
-            where = table.locate(int(i), [fid], f"{unit}.{fid}")
+            where = table.locate(i, [fid], f"{unit}.{fid}")
             if change[i] > ratio:
                 out.append(Problem("facts.suspicious_up", {**params, "times": f"{change[i]:.3g}"}, where,
                                    severity="warning"))
@@ -110,9 +110,3 @@ def suspicious(ruleset: Ruleset, table: FactTable,
                 out.append(Problem("facts.suspicious_down", {**params, "ratio": _shown(ratio)}, where,
                                    severity="warning"))
     return out
-
-
-def _number(value: object) -> float:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    return math.nan
