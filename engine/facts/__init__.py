@@ -39,17 +39,18 @@ def load_facts(
 
 
 def read_one(path: Path, facts: Mapping[str, FactModel], categories: Mapping[str, CategoryModel],
-             period_kind: str, period: str | None, sheet: str | None) -> FactTable:
-    """One file, whole (the single-source path): the columnar reader when it can, else row by row."""
-    fast = _read_columnar(path, facts, categories, period_kind, period) if sheet is None else None
+             period_kind: str, period: str | None, sheet: str | None, *, partial: bool = False) -> FactTable:
+    """One file: the columnar reader when it can, else row by row (``partial``: one of several sources)."""
+    fast = _read_columnar(path, facts, categories, period_kind, period, partial) if sheet is None else None
     if fast is not None:
         return fast
     raw = read_table(path, sheet)
-    return build_table(raw, facts, categories, period_kind=period_kind, period=period)
+    return build_table(raw, facts, categories, period_kind=period_kind, period=period,
+                       require_period=not partial, partial=partial)
 
 
 def _read_columnar(path: Path, facts: Mapping[str, FactModel], categories: Mapping[str, CategoryModel],
-                   period_kind: str, period: str | None) -> FactTable | None:
+                   period_kind: str, period: str | None, partial: bool = False) -> FactTable | None:
     from kaohe.engine.facts import arrow
 
     suffix = path.suffix.lower()
@@ -63,8 +64,8 @@ def _read_columnar(path: Path, facts: Mapping[str, FactModel], categories: Mappi
         return None
     headers, table = read
     lines = np.arange(1, table.num_rows + 1) if suffix == ".parquet" else arrow.csv_record_lines(path)
-    return arrow.columnar_table(str(path), headers, table, facts, categories,
-                                period_kind=period_kind, period=period, lines=lines)
+    return arrow.columnar_table(str(path), headers, table, facts, categories, period_kind=period_kind,
+                                period=period, lines=lines, require_period=not partial, partial=partial)
 
 
 def facts_from_records(

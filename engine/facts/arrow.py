@@ -122,12 +122,14 @@ def columnar_table(
     period: str | None,
     require_period: bool = True,
     lines: np.ndarray | None = None,
+    partial: bool = False,
 ) -> FactTable | None:
     """The validated FactTable, or None when the row path must take over (see module doc).
 
-    ``lines`` gives the file's line (or row) number of each record, for provenance.
+    ``lines`` gives the file's line (or row) number of each record, for provenance;
+    ``partial``: one of several sources joined by unit (``build_table``'s ``partial``).
     """
-    ctx = _Context(RawTable(source, headers, []), facts, categories)
+    ctx = _Context(RawTable(source, headers, []), facts, categories, partial=partial)
     columns = _map_columns(ctx)
     if ctx.problems:
         return None
@@ -194,10 +196,11 @@ def _build(ctx: _Context, columns: Mapping[str, int], table: Any, kind: str, wan
         lines = lines[order.to_numpy(zero_copy_only=False)]
     unit_list: list[str] = units.take(order).to_pylist()
     n = len(unit_list)
-    names = unit_list
+    names = [""] * n if ctx.partial else unit_list  # a partial source leaves the name to the join
     if "name" in columns:
         raw_names = _text(col("name"))
-        names = pc.if_else(pc.equal(raw_names, ""), pa.array(unit_list), raw_names).to_pylist()
+        names = (raw_names.to_pylist() if ctx.partial else
+                 pc.if_else(pc.equal(raw_names, ""), pa.array(unit_list), raw_names).to_pylist())
     cats = _categories(ctx, columns, table, n, col)
     parents: list[str | None] = [None] * n
     if "parent" in columns:
@@ -244,6 +247,8 @@ def _categories(ctx: _Context, columns: Mapping[str, int], table: Any, n: int, c
     import pyarrow.compute as pc
 
     default = next(iter(ctx.categories)) if len(ctx.categories) == 1 else None
+    if ctx.partial:
+        default = ""  # the join takes the category from a source that gives one
     if "category" not in columns:
         if default is None:
             raise _Unclean

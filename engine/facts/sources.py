@@ -88,21 +88,27 @@ def load_sources(
         path = Path(sources[0])
         table = read_one(path, facts, categories, period_kind, period, sheet)
         return _with_origin(table, Origin(str(path), sheet))
+    relaxed = {fid: f.model_copy(update={"required": False, "default": None}) for fid, f in facts.items()}
     raws: list[tuple[RawTable, Origin]] = []
+    tables: list[FactTable] = []
     problems: list[Problem] = []
     for source in sources:
         try:
+            if len(sources) > 1 and not isinstance(source, SqlSource) and not _is_form(Path(source), sheet):
+                from kaohe.engine.facts import read_one
+
+                table = read_one(Path(source), relaxed, categories, period_kind, period, sheet, partial=True)
+                tables.append(_with_origin(table, Origin(str(source), sheet)))
+                continue
             raws.extend(_read(source, sheet))
         except FactsError as e:
             problems.extend(e.problems)
     if problems:
         raise FactsError(problems)
-    if len(raws) == 1:
+    if len(raws) == 1 and not tables:
         raw, origin = raws[0]
         table = build_table(raw, facts, categories, period_kind=period_kind, period=period)
         return _with_origin(table, origin)
-    relaxed = {fid: f.model_copy(update={"required": False, "default": None}) for fid, f in facts.items()}
-    tables: list[FactTable] = []
     for raw, origin in raws:
         try:
             table = build_table(raw, relaxed, categories, period_kind=period_kind, period=period,
