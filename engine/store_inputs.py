@@ -65,7 +65,7 @@ class RunWarningRow(SQLModel, table=True):
     params_json: str = "{}"
     file: str | None = None
     line: int | None = None
-    column: int | None = None
+    col: int | None = None  # "column" is a reserved word in PostgreSQL
     path: str | None = None
 
 
@@ -145,7 +145,7 @@ TABLES: tuple[type[SQLModel], ...] = (RunSourceRow, UnitSourceRow, RunWarningRow
 
 SOURCE_COLUMNS = ("run_id", "position", "path", "sheet", "db", "facts_json", "sha256")
 UNIT_SOURCE_COLUMNS = ("run_id", "unit", "rows_json")
-WARNING_COLUMNS = ("run_id", "position", "unit", "code", "params_json", "file", "line", "column", "path")
+WARNING_COLUMNS = ("run_id", "position", "unit", "code", "params_json", "file", "line", "col", "path")
 BATCH = 20_000
 
 Extra = tuple[type[SQLModel], Sequence[str], Iterable[Sequence[Sequence[Any]]]]
@@ -231,5 +231,5 @@ def _warnings(engine: Any, run_id: str, unit: str | None) -> list[Problem]:
         query = query.where(col(RunWarningRow.unit) == unit)
     with Session(engine) as s:
         rows = [r[0] for r in s.execute(query.order_by(col(RunWarningRow.position))).all()]
-    return [Problem(r.code, json.loads(r.params_json), Location(r.file, r.line, r.column, r.path),
+    return [Problem(r.code, json.loads(r.params_json), Location(r.file, r.line, r.col, r.path),
                     severity="warning") for r in rows]

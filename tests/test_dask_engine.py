@@ -57,7 +57,9 @@ def split(source: Path, folder: Path, parts: int, fmt: str, seed: int) -> Path:
     return folder
 
 
-@pytest.mark.parametrize("ruleset_rel", sorted(REGION_RUNS))
+# the Dask engine reads one partitioned source; regions whose facts are several departments' files are not run
+@pytest.mark.parametrize("ruleset_rel", sorted(r for r, runs in REGION_RUNS.items()
+                                               if all(isinstance(e, str) for e in runs)))
 def test_every_example_region_gives_identical_results_on_dask(ruleset_rel: str, tmp_path: Path, cluster) -> None:
     ruleset = ROOT / "rulesets" / ruleset_rel
     fmt = "parquet" if sorted(REGION_RUNS).index(ruleset_rel) % 2 else "csv"

@@ -180,3 +180,22 @@ def test_postgresql_errors_do_not_show_the_password(county, kaohe, pg_url, proje
     wrong_db = pg_url.replace("/kaohe?", "/nope?")
     r = run_sql(kaohe, county, wrong_db)
     assert r.exit_code == 2 and "查询失败" in r.stderr and PASSWORD not in r.stderr
+
+
+def test_sources_and_warnings_are_stored_in_postgresql(county, kaohe, pg_url, project):
+    """The run's sources, each unit's rows and its data warnings go to PostgreSQL too (COPY)."""
+    store_url = pg_url.replace(f"reader:{PASSWORD}@", "postgres@")
+    project({"facts.sql": "SELECT code AS unit, revenue AS 财政收入 FROM town_facts",
+             "letters.csv": "unit,name,category,信访件数,化解件数,备注\nt1,南桥镇,plain,40,38,x\n"
+                            "t2,北岭乡,hill,30,21,\nt3,东湖镇,plain,50,49,\n"})
+    r = kaohe("run", county / "county.yaml", "--period", "2025Q1", "--facts", county / "letters.csv",
+              "--facts-sql", county / "facts.sql", "--facts-db", pg_url, "--db", store_url, "--json")
+    assert r.exit_code == 0, r.stderr
+    assert "列 `备注` 不是规则集声明的事实" in r.stderr
+    doc = kaohe("explain", r.json()["run"]["id"], "t2", "--db", store_url, "--json").json()
+    assert [(s["name"], s["row"], s["db"] is not None) for s in doc["sources"]] == [
+        ("facts.sql", 2, True), ("letters.csv", 3, False)]
+    assert all(PASSWORD not in (s["db"] or "") for s in doc["sources"])
+    again = kaohe("run", county / "county.yaml", "--period", "2025Q1", "--facts", county / "letters.csv",
+                  "--facts-sql", county / "facts.sql", "--facts-db", pg_url, "--db", store_url)
+    assert "列 `备注` 不是规则集声明的事实" in again.stderr  # re-used: the stored warning is shown again

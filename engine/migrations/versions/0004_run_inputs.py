@@ -43,7 +43,7 @@ def upgrade() -> None:
     op.create_index("ix_unit_sources_unit", "unit_sources", ["unit"])
     op.create_table(
         "run_warnings", _int("id"), _text("run_id"), _int("position"), _text("unit", True), _text("code"),
-        _text("params_json"), _text("file", True), _int("line", True), _int("column", True), _text("path", True),
+        _text("params_json"), _text("file", True), _int("line", True), _int("col", True), _text("path", True),
         sa.PrimaryKeyConstraint("id"), sa.ForeignKeyConstraint(["run_id"], ["runs.id"]),
     )
     for table in ("run_sources", "unit_sources", "run_warnings"):
