@@ -192,6 +192,8 @@ def test_warning_check_is_listed_and_stored(county, kaohe):
     assert [(w.code, w.params["unit"]) for w in stored] == [("facts.check", "t3")]
     again = run(kaohe, county, "q1.csv")  # the stored run is re-used: its warnings are shown again
     assert "调查人数过少" in again.stderr
+    explain = kaohe("explain", r.json()["run"]["id"], "t3").stdout.splitlines()
+    assert explain[1:3] == ["来源：q1.csv 第 4 行", "数据提示：单位 t3（东湖镇）：调查人数过少，结果代表性不足（surveyed=8）"]
 
 
 def test_check_may_only_read_facts(project, kaohe):
