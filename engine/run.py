@@ -16,8 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, overload
 
 from kaohe import __version__
-from kaohe.engine import interrupts
-from kaohe.engine import store_inputs
+from kaohe.engine import interrupts, store_inputs
 from kaohe.engine.details import warning_problems
 from kaohe.engine.errors import FactsError, Problem
 from kaohe.engine.evaluate import Timings, evaluate

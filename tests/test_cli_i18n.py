@@ -53,7 +53,7 @@ def test_top_level_help_is_chinese_by_default(kaohe):
 def test_command_help_is_chinese(kaohe):
     text = flat(kaohe("run", "--help").stdout)
     assert "用法：kaohe run [选项] {RULESET}" in text
-    assert "事实数据文件：CSV、XLSX、JSON 或 Parquet" in text
+    assert "事实数据文件：CSV、XLSX、JSON 或 Parquet" in text and "可重复" in text
     assert "[必填]" in text and "[默认：html]" in text and "报告格式" in text
     assert "界面语言：zh（默认，中文）或 en（英文）" in text and "[环境变量：KAOHE_LANG]" in text
     assert "─ 参数 ─" in kaohe("run", "--help").stdout
@@ -83,15 +83,23 @@ def test_every_help_text_has_a_chinese_translation():
 
 def test_a_missing_option_is_a_chinese_usage_error(kaohe, project):
     root = project({"r.yaml": MINI})
-    r = kaohe("run", root / "r.yaml")
+    r = kaohe("form", root / "r.yaml")
     text = flat(r.stderr)
     assert r.exit_code == 2
-    assert "缺少选项 '--facts'。" in text
-    assert "用法：kaohe run [选项] {RULESET}" in text
-    assert "运行 'kaohe run --help' 查看帮助。" in text
+    assert "缺少选项 '--out'。" in text
+    assert "用法：kaohe form [选项] {RULESET}" in text
+    assert "运行 'kaohe form --help' 查看帮助。" in text
     assert "─ 错误 ─" in r.stderr
+    english = flat(kaohe("form", root / "r.yaml", "--lang", "en").stderr)
+    assert "Missing option '--out'." in english and "Usage: kaohe form [OPTIONS] {RULESET}" in english
+
+
+def test_a_run_without_facts_says_how_to_give_them(kaohe, project):
+    root = project({"r.yaml": MINI})
+    r = kaohe("run", root / "r.yaml")
+    assert r.exit_code == 2 and "没有事实数据：用 --facts 文件（可重复），或 --facts-sql 查询 加 --facts-db 数据库地址" in flat(r.stderr)
     english = flat(kaohe("run", root / "r.yaml", "--lang", "en").stderr)
-    assert "Missing option '--facts'." in english and "Usage: kaohe run [OPTIONS] {RULESET}" in english
+    assert "no facts: give --facts FILE (repeatable), or --facts-sql QUERY with --facts-db URL" in english
 
 
 def test_explain_without_its_arguments_says_so_with_its_usage_line(kaohe):
@@ -115,8 +123,8 @@ def test_format_is_a_choice_checked_before_anything_runs(kaohe, project, args):
 
 
 @pytest.mark.parametrize(("args", "chinese", "english"), [
-    (("run", "r.yaml", "--fcts", "q.csv"), "没有选项 --fcts（可用的选项：--facts, --force）",
-     "No such option: --fcts (Possible options: --facts, --force)"),
+    (("run", "r.yaml", "--fcts", "q.csv"), "没有选项 --fcts（可用的选项：--facts, --facts-db, --facts-sql）",
+     "No such option: --fcts (Possible options: --facts, --facts-db, --facts-sql)"),
     (("rnu",), "没有命令 'rnu'。您是否想写 'run'？", "No such command 'rnu'. Did you mean 'run'?"),
     (("runs", "--limit", "abc"), "'--limit' 的值无效：应为整数",
      "Invalid value for '--limit': Input should be a valid integer"),
@@ -143,8 +151,8 @@ def test_lang_before_the_subcommand_reaches_the_command(kaohe, project):
 
 
 def test_the_installed_console_script_speaks_chinese(tmp_path):
-    r = run_cli("run", "nowhere.yaml", cwd=tmp_path, env={"KAOHE_LANG": "", "COLUMNS": "200"})
-    assert r.exit_code == 2 and "缺少选项 '--facts'" in flat(r.stderr)
+    r = run_cli("form", "nowhere.yaml", cwd=tmp_path, env={"KAOHE_LANG": "", "COLUMNS": "200"})
+    assert r.exit_code == 2 and "缺少选项 '--out'" in flat(r.stderr)
 
 
 # -- the language decision and the message catalogue ------------------------------------------

@@ -310,8 +310,12 @@ register_help({
     run_cmd: "按规则集评估事实数据并保存本次运行（退出码：1 规则集无效，2 事实数据无效，3 运行失败且未保存，4 已保存但报告未能写出）。",
     "ruleset file, or a region folder (the version in force for the period is used)":
         "规则集文件，或地区文件夹（使用该期间生效的版本）",
-    "facts file: CSV, XLSX, JSON or Parquet (with --engine dask: also a folder or a glob of partition files)":
-        "事实数据文件：CSV、XLSX、JSON 或 Parquet（--engine dask 时也可以是分区文件所在的文件夹或通配符）",
+    "facts file: CSV, XLSX, JSON or Parquet; repeat for several departments' files (joined by unit); with --engine "
+    "dask: one folder or glob of partition files":
+        "事实数据文件：CSV、XLSX、JSON 或 Parquet；可重复，给出多个部门的文件（按单位合并）；"
+        "--engine dask 时为一个分区文件所在的文件夹或通配符",
+    "facts from this SQL query (with --facts-db)": "从这个 SQL 查询读取事实数据（与 --facts-db 一起使用）",
+    "database URL the --facts-sql query runs on": "--facts-sql 查询所在数据库的地址",
     "e.g. 2025Q1": "考核期间，如 2025Q1",
     "re-run even if stored": "即使已保存过也重新运行",
     "XLSX sheet name": "XLSX 工作表名称",

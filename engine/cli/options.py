@@ -8,7 +8,6 @@ from typing import Annotated, Any, Literal
 import typer
 
 from kaohe.engine.cli.translate import current_language, register_help
-from kaohe.engine.cli.output import err
 from kaohe.engine.i18n import Lang, register
 
 register(

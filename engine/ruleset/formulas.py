@@ -26,7 +26,6 @@ from kaohe.engine.expr import (
     infer_type,
 )
 from kaohe.engine.i18n import register
-from kaohe.engine.plugins import registry
 from kaohe.engine.ruleset import thresholds
 from kaohe.engine.ruleset.extends import SourceMap
 from kaohe.engine.ruleset.metrics import check_metric
