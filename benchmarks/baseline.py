@@ -18,6 +18,7 @@ import math
 import sqlite3
 import sys
 import time
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -32,13 +33,20 @@ LIGHTS = np.asarray(["none", "green", "yellow", "red"], dtype=object)
 INDICATORS = ["visit_rate", "resolve_rate", "complaint_rate", "satisfaction"]
 WEIGHTS = {"urban": [25.0, 25.0, 25.0, 25.0], "rural": [35.0, 25.0, 15.0, 25.0]}
 FACTS = ["households", "visits", "complaints", "resolved", "survey", "violations", "awards"]
-_NUDGE = 8 * float(np.finfo(np.float64).eps)
+_DOUBT = 4.0  # units in the last place within which a half is decided on the decimal
 
 
 def round10(v: np.ndarray) -> np.ndarray:
-    """Half away from zero at 10 decimals (as a person rounds)."""
-    s = v * 1e10
-    return np.sign(s) * np.floor(np.abs(s) * (1.0 + _NUDGE) + 0.5) / 1e10 + 0.0
+    """Half away from zero at 10 decimals, on the decimal a person writes for the value
+    (its repr): ``floor(s + ½)``, with :class:`decimal.Decimal` only for the few within a
+    few ulps of a half (the rule of docs/ruleset.md, "Numbers")."""
+    s = np.abs(v) * 1e10
+    whole = np.floor(s)
+    fraction = s - whole
+    out = np.sign(v) * (whole + (fraction >= 0.5)) / 1e10
+    for i in np.flatnonzero(np.abs(fraction - 0.5) <= _DOUBT * np.spacing(s)).tolist():
+        out[i] = float(Decimal(repr(float(v[i]))).quantize(Decimal("1e-10"), rounding=ROUND_HALF_UP))
+    return out + 0.0
 
 
 def linear(x: np.ndarray, worst: float, best: float) -> np.ndarray:

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, overload
 import numpy as np
 import numpy.typing as npt
 
+from kaohe.engine.grouped import Grouped
+
 if TYPE_CHECKING:
     from kaohe.engine.details import MetricRecord
 
@@ -113,7 +115,9 @@ def _opt(x: float) -> float | None:
 class Evaluation:
     """The whole population's result; arrays align with ``units``.
 
-    ``metric_details`` maps each plugin-metric indicator to what its metric recorded.
+    ``firings``, ``alerts`` and ``notes`` are shared by the units of a group
+    (engine/grouped.py); ``metric_details`` maps each plugin-metric indicator
+    to what its metric recorded.
     """
 
     units: Sequence[str]
@@ -129,9 +133,9 @@ class Evaluation:
     grade: IntArray
     rank: IntArray
     grade_names: Sequence[str]
-    firings: dict[str, list[Firing]] = field(default_factory=dict)
-    alerts: dict[str, list[str]] = field(default_factory=dict)
-    notes: dict[str, list[str]] = field(default_factory=dict)
+    firings: Grouped[list[Firing]]
+    alerts: Grouped[list[str]]
+    notes: Grouped[list[str]]
     quota_notes: dict[str, str] = field(default_factory=dict)
     ties: list[Tie] = field(default_factory=list)
     metric_details: dict[str, MetricRecord] = field(default_factory=dict)
@@ -164,9 +168,9 @@ class Evaluation:
                 )
                 for k, c in self.indicators.items()
             },
-            fired=list(self.firings.get(uid, [])),
-            alerts=list(self.alerts.get(uid, [])),
-            notes=list(self.notes.get(uid, [])),
+            fired=list(self.firings.at(i) or []),
+            alerts=list(self.alerts.at(i) or []),
+            notes=list(self.notes.at(i) or []),
             band_grade=self._grade_name(int(self.band_grade[i])),
             cap_grade=self._grade_name(int(self.cap_grade[i])),
             quota_note=self.quota_notes.get(uid),

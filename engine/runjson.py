@@ -88,7 +88,9 @@ def _evaluation_chunks(ev: Evaluation, order: Sequence[str]) -> Iterator[tuple[l
     light_names = np.asarray(LIGHTS, dtype=object)
     inds = [(k, ev.indicators[k]) for k in order if k in ev.indicators]
     empty: list[str] = []
-    alerts, notes = ev.alerts, ev.notes
+    # per group, the last entry for code -1; lists shared by the units of a group: serialised, never changed
+    fired_ids = [[f.rule_id for f in fired] for fired in ev.firings.groups] + [empty]
+    alert_lists, note_lists = [*ev.alerts.groups, empty], [*ev.notes.groups, empty]
     for start in range(0, len(ev), CHUNK):
         sl = slice(start, min(start + CHUNK, len(ev)))
         units = list(ev.units[sl])
@@ -103,18 +105,18 @@ def _evaluation_chunks(ev: Evaluation, order: Sequence[str]) -> Iterator[tuple[l
         base, points, score = (a.tolist() for a in floats[:3])
         grades = grade_names[ev.grade[sl]].tolist()
         names, cats = ev.names[sl], ev.categories[sl]
+        fired, alerts, notes = (codes[sl].tolist() for codes in (ev.firings.codes, ev.alerts.codes, ev.notes.codes))
         docs = []
         for j, uid in enumerate(units):
-            fired = ev.firings.get(uid)
             docs.append({
                 "unit": uid, "name": names[j], "category": cats[j],
                 "base_score": base[j], "points": points[j], "score": score[j],
                 "grade": grades[j], "rank": ranks[j],
                 "indicators": {k: {"value": v[j], "score": s[j], "light": li[j], "weight": w[j]}
                                for k, v, s, li, w in cols},
-                "fired": [f.rule_id for f in fired] if fired else [],
-                "alerts": alerts.get(uid, empty),  # shared lists: serialised, never changed
-                "notes": notes.get(uid, empty),
+                "fired": fired_ids[fired[j]],
+                "alerts": alert_lists[alerts[j]],
+                "notes": note_lists[notes[j]],
             })
         yield docs, _has_tiny(*floats)
 

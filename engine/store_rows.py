@@ -18,6 +18,7 @@ import numpy as np
 import orjson
 
 from kaohe.engine import interrupts
+from kaohe.engine.grouped import Grouped
 from kaohe.engine.results import LIGHTS, Evaluation
 
 BATCH = 20_000
@@ -121,19 +122,30 @@ def indicator_rows(run_id: str, ev: Evaluation) -> Rows:
 
 
 def firing_rows(run_id: str, ev: Evaluation) -> Rows:
-    """``rule_firings`` rows (only units where a rule fired)."""
-    rows = [(run_id, unit, f.rule_id, json.dumps(dict(f.values), ensure_ascii=False, sort_keys=True))
-            for unit, fired in sorted(ev.firings.items()) for f in fired]
-    for start in range(0, len(rows), BATCH):
-        yield rows[start:start + BATCH]
+    """``rule_firings`` rows (only units where a rule fired), in unit order."""
+    texts = [[(f.rule_id, json.dumps(dict(f.values), ensure_ascii=False, sort_keys=True)) for f in fired]
+             for fired in ev.firings.groups]  # once per group of units that share their firings
+    yield from _batches(run_id, ev.firings, texts)
 
 
 def alert_rows(run_id: str, ev: Evaluation) -> Rows:
     """``alerts`` rows: alerts, then notes, each in unit order."""
-    rows = [(run_id, unit, kind, t) for kind, source in (("alert", ev.alerts), ("note", ev.notes))
-            for unit in sorted(source) for t in source[unit]]
-    for start in range(0, len(rows), BATCH):
-        yield rows[start:start + BATCH]
+    for kind, source in (("alert", ev.alerts), ("note", ev.notes)):
+        yield from _batches(run_id, source, [[(kind, t) for t in texts] for texts in source.groups])
+
+
+def _batches(run_id: str, source: Grouped[Any], parts: Sequence[Sequence[tuple[str, str]]]) -> Rows:
+    """``(run_id, unit, *part)`` for each part of each unit's group, units in id order, in batches."""
+    units, codes = source.units, source.codes
+    rows: list[tuple[Any, ...]] = []
+    for i in sorted(source.rows().tolist(), key=units.__getitem__):  # row order is id order already: linear
+        unit = units[i]
+        rows += [(run_id, unit, *part) for part in parts[codes[i]]]
+        if len(rows) >= BATCH:
+            yield rows
+            rows = []
+    if rows:
+        yield rows
 
 
 _PLACEHOLDER = {"qmark": "?", "format": "%s", "pyformat": "%s"}

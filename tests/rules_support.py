@@ -27,20 +27,29 @@ def fired(result: Mapping[str, list[Firing]]) -> dict[str, list[str]]:
     return {u: [f.rule_id for f in fs] for u, fs in result.items()}
 
 
-def _child(conn: Any, compiled: CompiledRules, records: Sequence[Mapping[str, Any]]) -> None:
+def fired_values(result: Mapping[str, list[Firing]]) -> dict[str, list[tuple[str, dict[str, Any]]]]:
+    """Each unit's firings with the values each condition read."""
+    return {u: [(f.rule_id, dict(f.values)) for f in fs] for u, fs in result.items()}
+
+
+def _child(conn: Any, compiled: CompiledRules, records: Sequence[Mapping[str, Any]], values: bool) -> None:
     try:
-        conn.send(("ok", fired(run_rules(compiled, records))))
+        result = run_rules(compiled, records)
+        conn.send(("ok", fired_values(result) if values else fired(result)))
     except BaseException as e:  # noqa: BLE001 - report anything to the parent
         conn.send(("error", f"{type(e).__name__}: {e}"))
     finally:
         conn.close()
 
 
-def run_isolated(compiled: CompiledRules, records: Sequence[Mapping[str, Any]]) -> dict[str, list[str]]:
-    """``run_rules`` in a forked child: a native crash becomes an AssertionError here."""
+def run_isolated(compiled: CompiledRules, records: Sequence[Mapping[str, Any]], values: bool = False) -> Any:
+    """``run_rules`` in a forked child: a native crash becomes an AssertionError here.
+
+    Each unit's fired rule ids, or with ``values`` (rule id, values read) pairs.
+    """
     ctx = multiprocessing.get_context("fork")
     parent, child = ctx.Pipe(duplex=False)
-    p = ctx.Process(target=_child, args=(child, compiled, records))
+    p = ctx.Process(target=_child, args=(child, compiled, records, values))
     p.start()
     child.close()
     p.join(60)
@@ -55,7 +64,7 @@ def run_isolated(compiled: CompiledRules, records: Sequence[Mapping[str, Any]]) 
     status, payload = parent.recv()
     if status != "ok":
         raise AssertionError(payload)
-    return payload  # type: ignore[no-any-return]
+    return payload
 
 
 ALLOWED = [

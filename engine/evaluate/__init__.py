@@ -2,7 +2,8 @@
 
 indicators → scores → lights → weighted base score → rules (durable_rules)
 → points and caps → grades (bands, caps, quotas, tie-break) → ranks.
-Each stage is columnar; only the rule engine sees one record per unit.
+Each stage is columnar; only the rule engine sees records, one per distinct record
+of the units a condition can hold for.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from kaohe.engine.details import MetricRecord
-from kaohe.engine.evaluate.candidates import candidates, records, rule_columns
+from kaohe.engine.evaluate.candidates import candidates, distinct, records, rule_columns
 from kaohe.engine.evaluate.effects import combine
 from kaohe.engine.evaluate.indicators import compute_indicators, fact_environment
 from kaohe.engine.evaluate.lights import light_codes
@@ -24,6 +25,7 @@ from kaohe.engine.evaluate.scoring import score_indicator
 from kaohe.engine.evaluate.totals import base_scores, effective_scores, weight_columns
 from kaohe.engine.facts import FactTable
 from kaohe.engine.grades import TieKey, apply_caps, apply_quotas, band_grades, category_ranks
+from kaohe.engine.grouped import Grouped
 from kaohe.engine.results import Evaluation, Firing, IndicatorColumns, Tie
 from kaohe.engine.rules import CompiledRules, run_rules
 from kaohe.engine.ruleset.checks import rule_types
@@ -103,7 +105,7 @@ def evaluate(
     t = timings.measure("rules", t)
 
     grade_names = [g.name for g in model.grades]
-    effects = combine(facts.units, firings, model.rules, grade_names, model.bonus_limit)
+    effects = combine(firings, model.rules, grade_names, model.bonus_limit)
     points = round_to(effects.points, precision)
     score = round_to(base + points, precision)
     bands = band_grades(score, model.grades)
@@ -160,15 +162,20 @@ def _fire_rules(
     base: np.ndarray,
     previous: PreviousValues,
     runner: RuleRunner,
-) -> dict[str, list[Firing]]:
-    """Run the rules on the units for which a condition can hold (see ``candidates``)."""
+) -> Grouped[list[Firing]]:
+    """Run the rules on one record per distinct record of the units for which a condition
+    can hold (see ``candidates``); every unit of a group gets its record's firings."""
+    units = facts.units
+    codes = np.full(len(facts), -1, dtype=np.int64)
     rules = ruleset.model.rules
     if not rules:
-        return {}
+        return Grouped(units, codes, [])
     names = sorted(set().union(*(r.expression.names for r in ruleset.rules.rules)))
-    cols = rule_columns(names, rule_types(ruleset.model), facts.units, env, columns, base, previous)
+    cols = rule_columns(names, rule_types(ruleset.model), units, env, columns, base, previous)
     rows = np.flatnonzero(candidates(ruleset.rules, cols, len(facts)))
+    group, firsts = distinct(cols, rows)
     fired: dict[str, list[Firing]] = {}
-    for start in range(0, len(rows), RULE_BATCH):  # records of one batch at a time: memory stays flat
-        fired.update(runner(ruleset.rules, records(facts.units, cols, rows[start:start + RULE_BATCH])))
-    return fired
+    for start in range(0, len(firsts), RULE_BATCH):  # records of one batch at a time: memory stays flat
+        fired.update(runner(ruleset.rules, records(units, cols, firsts[start:start + RULE_BATCH])))
+    codes[rows] = group
+    return Grouped(units, codes, [fired.get(units[i], []) for i in firsts.tolist()])

@@ -7,6 +7,14 @@ columnar evaluator says a condition is true), so a unit for which no
 condition is true columnar cannot fire anything: only the other units —
 usually a few percent — are built into records and asserted.  The engine
 still decides for each of them.  Records hold only the names rules read.
+
+Many candidates read the same values (a light colour, a yes/no fact, a score
+on a coarse scale): what rules decide for a unit depends only on its record,
+so units with equal records form one group (:func:`distinct`) and only one
+record per group is asserted; every unit of the group gets the firings of
+that record.  Equal means equal bit for bit (``-0.0`` is not ``0.0``; a
+missing value is missing, whatever NaN), so the firings and the values they
+report are exactly those of asserting every unit (property-tested).
 """
 
 from __future__ import annotations
@@ -14,9 +22,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from kaohe.engine.expr.columnar import truthy
-from kaohe.engine.results import LIGHTS, IndicatorColumns
+from kaohe.engine.results import LIGHTS, IndicatorColumns, IntArray
 from kaohe.engine.rules import CompiledRules
 
 PreviousValues = Mapping[str, Mapping[str, float | str | None]]
@@ -60,6 +70,40 @@ def candidates(rules: CompiledRules, cols: Mapping[str, np.ndarray], n: int) -> 
     for rule in rules.rules:
         hit |= np.broadcast_to(truthy(np.asarray(rule.expression.evaluate(cols))), (n,))
     return hit
+
+
+def distinct(cols: Mapping[str, np.ndarray], rows: IntArray) -> tuple[IntArray, IntArray]:
+    """Group ``rows`` by their record: each row's group, and each group's first row.
+
+    Groups are numbered in the order of their first rows, so the result does
+    not depend on how values sort.
+    """
+    key = np.zeros(len(rows), dtype=np.int64)
+    for name in sorted(cols):
+        codes, count = _codes(cols[name][rows])
+        key = np.unique(key * count + codes, return_inverse=True)[1].reshape(-1)  # < len(rows)²: no overflow
+    _, first, group = np.unique(key, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")
+    renumber = np.empty_like(order)
+    renumber[order] = np.arange(len(order))
+    return renumber[group.reshape(-1)], rows[first[order]]
+
+
+def _codes(values: np.ndarray) -> tuple[IntArray, int]:
+    """Equal values (bit for bit; every missing value alike) get equal codes in ``0 .. count-1``."""
+    if values.dtype != object:
+        bits = np.where(np.isnan(values), np.nan, values).astype(np.float64).view(np.int64)
+        _, codes = np.unique(bits, return_inverse=True)
+        return codes.reshape(-1), int(codes.max(initial=-1)) + 1
+    try:
+        encoded = pa.array(values, type=pa.string()).dictionary_encode()  # text and None: pyarrow's hash
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        seen: dict[tuple[type, str], int] = {}
+        mixed = [seen.setdefault((type(v), repr(v)), len(seen)) for v in values.tolist()]
+        return np.asarray(mixed, dtype=np.int64), len(seen)
+    size = len(encoded.dictionary)
+    codes = pc.fill_null(encoded.indices, size).to_numpy(zero_copy_only=False).astype(np.int64)
+    return codes, size + 1
 
 
 def records(units: Sequence[str], cols: Mapping[str, np.ndarray], rows: np.ndarray) -> list[Record]:

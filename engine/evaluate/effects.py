@@ -2,15 +2,18 @@
 
 Points add up (positive ``add`` effects capped by ``bonus_limit``, deductions
 in full), caps take the lowest grade, alerts and notes follow rule order.
+Units that share their firings (engine/grouped.py) share the outcome: it is
+folded once per group and spread to the units by their group codes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
+from kaohe.engine.grouped import Grouped
 from kaohe.engine.results import Firing, FloatArray, IntArray
 from kaohe.engine.ruleset.model import RuleModel
 
@@ -21,31 +24,30 @@ class CombinedEffects:
 
     points: FloatArray
     caps: IntArray
-    alerts: dict[str, list[str]] = field(default_factory=dict)
-    notes: dict[str, list[str]] = field(default_factory=dict)
+    alerts: Grouped[list[str]]
+    notes: Grouped[list[str]]
 
 
 def combine(
-    units: Sequence[str],
-    firings: Mapping[str, Sequence[Firing]],
+    firings: Grouped[list[Firing]],
     rules: Sequence[RuleModel],
     grade_names: Sequence[str],
     bonus_limit: float | None,
 ) -> CombinedEffects:
     """Fold firings into points, caps, alerts and notes (rule order, not firing order)."""
-    n = len(units)
     by_id = {r.id: r for r in rules}
     order = {r.id: i for i, r in enumerate(rules)}
     grade_index = {g: i for i, g in enumerate(grade_names)}
-    points = np.zeros(n)
-    caps = np.full(n, -1, dtype=np.int64)
-    alerts: dict[str, list[str]] = {}
-    notes: dict[str, list[str]] = {}
-    position = {u: i for i, u in enumerate(units)} if firings else {}
-    for unit, fired in firings.items():
-        i = position[unit]
+    groups = len(firings.groups)
+    points = np.zeros(groups + 1)  # the last entry is for code -1: no firing
+    caps = np.full(groups + 1, -1, dtype=np.int64)
+    alerts: list[list[str]] = []
+    notes: list[list[str]] = []
+    for g, fired in enumerate(firings.groups):
         bonus = 0.0
         deduction = 0.0
+        alerts.append([])
+        notes.append([])
         for f in sorted(fired, key=lambda f: order[f.rule_id]):
             then = by_id[f.rule_id].then
             if then.add is not None:
@@ -54,12 +56,14 @@ def combine(
                 else:
                     deduction += float(then.add)
             if then.cap_grade is not None:
-                caps[i] = max(caps[i], grade_index[then.cap_grade])
+                caps[g] = max(caps[g], grade_index[then.cap_grade])
             if then.alert is not None:
-                alerts.setdefault(unit, []).append(then.alert)
+                alerts[g].append(then.alert)
             if then.note is not None:
-                notes.setdefault(unit, []).append(then.note)
+                notes[g].append(then.note)
         if bonus_limit is not None:
             bonus = min(bonus, float(bonus_limit))
-        points[i] = bonus + deduction
-    return CombinedEffects(points=points, caps=caps, alerts=alerts, notes=notes)
+        points[g] = bonus + deduction
+    codes = firings.codes
+    return CombinedEffects(points=points[codes], caps=caps[codes], alerts=Grouped(firings.units, codes, alerts),
+                           notes=Grouped(firings.units, codes, notes))
