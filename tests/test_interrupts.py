@@ -100,9 +100,11 @@ bonus_limit: 3""")
 
 
 def _facts() -> str:
+    """Every unit's rule record distinct (``received`` differs), so the rule engine asserts all
+    of them (it asserts one record per distinct record) and the rules stage lasts."""
     lines = ["unit,name,category,received,closed,expert,integrity_violations,innovation_awards"]
     for i in range(UNITS):
-        lines.append(f"u{i:05d},单位{i},{'criminal' if i % 2 else 'civil'},100,{60 + i % 40},{60 + i % 41},"
+        lines.append(f"u{i:05d},单位{i},{'criminal' if i % 2 else 'civil'},{100 + i},{60 + i % 40},{60 + i % 41},"
                      f"{int(i % 97 == 0)},{i % 3}")
     return "\n".join(lines) + "\n"
 
