@@ -80,13 +80,20 @@ def validate(
 
 def schema(
     out_file: Annotated[Path | None, typer.Option("--out", help="write to a file")] = None,
+    diff: Annotated[bool, typer.Option("--diff", help="the schema of `kaohe diff --json` instead")] = False,
 ) -> None:
-    """Print the JSON Schema of ruleset files (for editor autocompletion)."""
+    """Print the JSON Schema of ruleset files (for editor autocompletion), or of `kaohe diff --json`."""
     import json
 
-    from kaohe.engine.ruleset.schema import json_schema
+    if diff:
+        from kaohe.engine.diff.schema import DiffDocument
 
-    doc = json.dumps(json_schema(), ensure_ascii=False, indent=2) + "\n"
+        schema_doc = DiffDocument.model_json_schema(by_alias=True)
+    else:
+        from kaohe.engine.ruleset.schema import json_schema
+
+        schema_doc = json_schema()
+    doc = json.dumps(schema_doc, ensure_ascii=False, indent=2) + "\n"
     if out_file:
         out_file.write_text(doc, encoding="utf-8")
     else:
