@@ -69,7 +69,9 @@ class Metric(Generic[P]):
     """A registered plugin metric.
 
     ``inputs(params)`` lists the fact/indicator ids the metric reads, so the
-    loader can check they exist and order indicators correctly.
+    loader can check they exist and order indicators correctly.  ``files(params)``
+    lists the files it reads (e.g. a ratings file): their contents are part of
+    the run id, so editing one gives a new run instead of the stored one.
 
     Optional hooks: ``details(ctx, params, values)`` records what the
     computation did (:class:`MetricDetails`, stored with the run, called right
@@ -88,6 +90,7 @@ class Metric(Generic[P]):
     uses_history: bool = False
     # Chinese description of each `with:` key (the English one is the field's `description`)
     params_zh: Mapping[str, str] = field(default_factory=dict)
+    files: Callable[[P], Sequence[str]] | None = None
     # optional hooks (see "Explaining what a metric did" in docs/plugins.md)
     details: Callable[[MetricContext, P, FloatArray], MetricDetails] | None = None
     explain: Callable[[UnitDetails, Lang], list[str]] | None = None

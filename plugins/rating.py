@@ -231,6 +231,7 @@ METRIC = Metric(
     params=RatingParams,
     compute=compute,
     inputs=_inputs,
+    files=lambda p: [p.file],
     description="Multi-rater review score: rater effects (leniency) by least squares, role weights, "
                 "popularity correction",
     description_zh="多维评议（360°/民主测评）得分：最小二乘估计评价人宽严并校正、角色加权、人缘校正",

@@ -64,9 +64,12 @@ def test_rerun_is_idempotent_and_force_reruns(court, kaohe):
     args = ("run", court / "court/mini.yaml", "--facts", court / "q1.csv", "--period", "2025Q1", "--json")
     first, second = kaohe(*args), kaohe(*args)
     assert first.stdout == second.stdout
-    assert kaohe(*args, "--force").stdout == first.stdout
+    forced = kaohe(*args, "--force").json()
+    assert forced["run"]["id"] != first.json()["run"]["id"]  # a new run; the stored one is never changed
+    assert forced["units"] == first.json()["units"]
     runs = kaohe("runs", "--json").json()["runs"]
-    assert len(runs) == 1
+    assert [r["id"] for r in runs] == [forced["run"]["id"]]
+    assert len(kaohe("runs", "--all", "--json").json()["runs"]) == 2
 
 
 def test_row_order_does_not_change_results(court, kaohe, tmp_path):

@@ -82,16 +82,22 @@ def _check(files: Path, db: str, tmp_path: Path) -> None:
     assert failures == {}
     ids = {i: d for i, (_s, d) in results.items()}
     half = PROCESSES // 2
-    assert all(ids[i] == ids[i + half] for i in range(half))  # identical inputs, one run
-    assert len(set(ids.values())) == half
-    counts = _counts(db)
-    assert counts["runs"] == half and counts["unit_results"] == half * 6
-    # each stored run is complete and equal to a run made alone in a fresh database
+    # runs of one ruleset and period supersede each other: they must form one chain (each run
+    # supersedes exactly the one before it, one is current); identical inputs that land one
+    # after the other are one run
     store = Store(db)
-    for i in range(half):
-        alone = run(files / "mini.yaml", files / f"q{i}.csv", period="2025Q1", db=f"sqlite:///{tmp_path}/alone{i}.db")
-        assert alone.info.id == ids[i]
-        assert store.load_units(ids[i]) == Store(f"sqlite:///{tmp_path}/alone{i}.db").load_units(ids[i])
+    chain = store.list_runs(limit=100)
+    assert half <= len(chain) <= PROCESSES and set(ids.values()) <= {r.id for r in chain}
+    superseded = [r.supersedes for r in chain if r.supersedes]
+    assert len(superseded) == len(chain) - 1 and len(set(superseded)) == len(superseded)
+    assert [r.id for r in store.list_runs(current_only=True)] == [r.id for r in chain if r.id not in superseded]
+    counts = _counts(db)
+    assert counts["runs"] == len(chain) and counts["unit_results"] == len(chain) * 6
+    # each stored run is complete and equal to a run made alone in a fresh database
+    for i in range(PROCESSES):
+        alone = run(files / "mini.yaml", files / f"q{i % half}.csv", period="2025Q1",
+                    db=f"sqlite:///{tmp_path}/alone{i}.db")
+        assert store.load_units(ids[i]) == alone.units
     store.engine.dispose()
 
 

@@ -118,13 +118,16 @@ def test_same_inputs_same_run(files, db):
     assert counts(db)["runs"] == 1
 
 
-def test_force_replaces(files, db):
+def test_force_writes_a_new_run_that_supersedes_the_old_one(files, db):
     a = do_run(files, db)
     before = counts(db)
-    c = do_run(files, db, force=True)
-    assert c.reused is False and c.info.id == a.info.id
-    assert counts(db) == before
+    c = do_run(files, db, force=True, reason="re-run after a server move")
+    assert c.reused is False and c.info.id != a.info.id
+    assert c.info.supersedes == a.info.id and c.info.reason == "re-run after a server move"
+    assert counts(db) == {k: 2 * v for k, v in before.items()}  # both kept, nothing changed
     assert c.as_json()["units"] == a.as_json()["units"]
+    assert Store(db).current_run(a.info.family, "2025Q1").id == c.info.id
+    assert Store(db).load_units(a.info.id) == a.units
 
 
 def test_run_id_derived_from_inputs(files, db):
@@ -134,7 +137,8 @@ def test_run_id_derived_from_inputs(files, db):
     assert len({a.info.id, b.info.id, c.info.id}) == 3
     assert counts(db)["runs"] == 3
     again = RunInfo.new(ruleset_id="x", ruleset_name="", ruleset_sha256=a.info.ruleset_sha256,
-                        facts_sha256=a.info.facts_sha256, period="2025Q1", units=6)
+                        facts_sha256=a.info.facts_sha256, period="2025Q1", units=6,
+                        inputs_sha256=a.info.inputs_sha256, kaohe_version=a.info.kaohe_version)
     assert again.id == a.info.id
 
 

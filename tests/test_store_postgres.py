@@ -25,7 +25,9 @@ def test_runs_are_stored_and_read_back_from_postgresql(court, kaohe, pg_url):
     first = kaohe(*args)
     assert first.exit_code == 0, first.stderr
     assert kaohe(*args).stdout == first.stdout  # idempotent
-    assert kaohe(*args, "--force").stdout == first.stdout
+    forced = kaohe(*args, "--force", "--reason", "re-run")
+    assert forced.json()["units"] == first.json()["units"]
+    assert forced.json()["run"]["id"] != first.json()["run"]["id"]  # a new run supersedes; both kept
     second = kaohe("run", court / "court/mini.yaml", "--facts", court / "q2.csv", "--period", "2025Q2", "--json",
                    "--db", pg_url)
     units = {u["unit"]: u for u in second.json()["units"]}
