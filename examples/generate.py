@@ -23,6 +23,7 @@ from pathlib import Path
 
 SEED = 20250101
 REVIEW_SEED = 20250701  # seniority and the 民主测评 ratings: their own stream, so the other files never change
+ANNUAL_SEED = 20251224  # the court's annual-only facts: their own stream as well
 HERE = Path(__file__).resolve().parent
 
 Row = dict[str, object]
@@ -542,6 +543,20 @@ def huojia_towns(out_dir: Path) -> list[Path]:
     return written
 
 
+COURT_ANNUAL_HEADER = ["unit", "name", "category", "period", "案件质量评查得分", "当事人满意度"]
+
+
+def court_annual(rng: random.Random) -> dict[str, list[Row]]:
+    """The two indicators the court appraises only once a year (the rest is rolled up from the quarters)."""
+    rows: list[Row] = []
+    for unit, name, cat, _judges, _load, closure, _days in COURT_UNITS:
+        quality = one_decimal(min(99.0, 70 + 200 * (closure - 0.85) + rng.uniform(-4, 6)))
+        satisfied = round(min(0.99, 0.82 + (closure - 0.85) + rng.uniform(-0.03, 0.06)), 3)
+        rows.append({"unit": unit, "name": name, "category": cat, "period": "2025",
+                     "案件质量评查得分": quality, "当事人满意度": satisfied})
+    return {"2025": rows}
+
+
 def generate(out_dir: Path) -> list[Path]:
     """Write every region's fact files under ``out_dir``; return the paths written."""
     rng = random.Random(SEED)
@@ -574,6 +589,10 @@ def generate(out_dir: Path) -> list[Path]:
     write_csv(path, RATING_HEADER, pzhen_reviews(staff, review_rng))
     written.append(path)
     written += huojia_towns(out_dir)
+    for period, rows in court_annual(random.Random(ANNUAL_SEED)).items():
+        path = out_dir / "shunde-court-annual" / f"{period}.csv"
+        write_csv(path, COURT_ANNUAL_HEADER, rows)
+        written.append(path)
     return written
 
 
