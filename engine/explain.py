@@ -57,6 +57,12 @@ register(
             "与 {others} 并列在「{grade}」名额线上，tie_break 无法区分，均不占名额，降为下一等次（并列已报告）",
             "tied with {others} at the {grade} cut-off and tie_break could not decide: none takes the place; "
             "moved down one grade (the tie is reported)"),
+        "explain.rollup_source": ("事实 {fact} 由 {family} 各期的 {of} 汇总（{agg}），用到的运行：{runs}",
+                                  "fact {fact} rolls up {of} of {family} ({agg}) from runs: {runs}"),
+        "explain.rollup_missing": ("；没有运行的期间：{periods}", "; periods without a run: {periods}"),
+        "explain.previous_label": ("上期{label}", "previous {label}"),
+        "explain.previous_source": ("previous. 的取值来自运行 {run}（{period}，当时有效的一次）",
+                                    "previous. values come from run {run} ({period}, the current run then)"),
         "explain.final": ("最终等次：{grade}；类别内排名 {rank}", "final grade: {grade}; rank in category {rank}"),
         "explain.source": ("来源：{sources}", "source: {sources}"),
         "explain.source_facts": ("{where}（{facts}）", "{where} ({facts})"),
@@ -181,6 +187,7 @@ def explain_unit(info: RunInfo, unit: UnitResult, facts: Mapping[str, Any], lang
                       period=info.period, ruleset=model.id))
     provenance = provenance or UnitInputs()
     lines.extend(_source_lines(provenance, model, lang))
+    lines.extend(source_lines(info, lang))
     env: dict[str, Any] = dict(facts)
     for k, r in unit.indicators.items():
         env[k] = r.value
@@ -189,6 +196,7 @@ def explain_unit(info: RunInfo, unit: UnitResult, facts: Mapping[str, Any], lang
               if k in model.indicators and _counted(model.indicators[k], r))
     indicators = []
     labels = {**{k: f.label for k, f in model.facts.items()}, **{k: i.label for k, i in model.indicators.items()}}
+    labels.update({f"previous.{k}": text("explain.previous_label", lang, label=v) for k, v in list(labels.items())})
     for ind_id, ind in model.indicators.items():
         if ind_id not in unit.indicators:
             continue
@@ -270,7 +278,7 @@ def explain_stored(store: Store, run: str, unit: str, lang: Lang = "zh") -> dict
     info = store.get_run(run)
     units = store.load_units(info.id)
     u = find_unit(info, units, unit)
-    return explain_unit(info, u, store.load_facts(info.id, u.unit), lang, population=units,
+    return explain_unit(info, u, stored_inputs(store, info, u.unit), lang, population=units,
                         details=store.load_details(info.id, unit=u.unit),
                         provenance=unit_inputs(store.engine, info.id, u.unit))
 
@@ -292,6 +300,37 @@ def _source_lines(inputs: UnitInputs, model: RulesetModel, lang: Lang) -> list[s
     for warning in inputs.warnings:
         lines.append(text("explain.data_warning", lang, message=warning.message(lang)))
     return lines
+
+
+def stored_inputs(store: Store, info: RunInfo, unit: str) -> dict[str, Any]:
+    """One unit's input facts in a stored run, and the ``previous.`` values it read.
+
+    The previous values are read from the very run the evaluation read
+    (recorded in the run's sources), which never changes.
+    """
+    facts = store.load_facts(info.id, unit)
+    source = info.sources.get("previous") if isinstance(info.sources, dict) else None
+    if source and source.get("run"):
+        for key, value in store.values_of(str(source["run"])).get(unit, {}).items():
+            facts.setdefault(f"previous.{key}", value)
+    return facts
+
+
+def source_lines(info: RunInfo, lang: Lang) -> list[str]:
+    """Which stored runs the run read: ``previous.`` and rollups (the run's recorded sources)."""
+    sources = info.sources if isinstance(info.sources, dict) else {}
+    out = []
+    previous = sources.get("previous")
+    if previous:
+        out.append(text("explain.previous_source", lang, run=previous.get("run"), period=previous.get("period")))
+    for fact, r in (sources.get("rollups") or {}).items():
+        runs = "，".join(f"{p} {run}" for p, run in (r.get("runs") or {}).items()) if lang == "zh" else \
+            ", ".join(f"{p} {run}" for p, run in (r.get("runs") or {}).items())
+        missing = r.get("missing") or []
+        out.append(text("explain.rollup_source", lang, fact=fact, family=r.get("family"), of=r.get("of"),
+                        agg=r.get("agg"), runs=runs or "—")
+                   + (text("explain.rollup_missing", lang, periods=", ".join(missing)) if missing else ""))
+    return out
 
 
 def find_unit(info: RunInfo, units: list[UnitResult], unit: str) -> UnitResult:

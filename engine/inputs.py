@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from kaohe.engine.errors import Problem, RunError
-from kaohe.engine.evaluate import Timings, evaluate
+from kaohe.engine.evaluate import RuleRunner, Timings, evaluate
 from kaohe.engine.facts import FactTable
 from kaohe.engine.i18n import register
 from kaohe.engine.period import Period
@@ -148,10 +148,10 @@ def plugin_files(ruleset: Ruleset) -> dict[str, list[str]]:
 
 
 def evaluate_with(ruleset: Ruleset, facts: FactTable, inputs: StoredInputs, *,
-                  timings: Timings | None = None) -> Evaluation:
+                  timings: Timings | None = None, rule_runner: RuleRunner | None = None) -> Evaluation:
     """Evaluate ``facts`` (completed with the rollups) with what :func:`gather_inputs` read."""
     return evaluate(ruleset, inputs.complete(facts), previous=inputs.previous, history=inputs.history,
-                    timings=timings)
+                    timings=timings, rule_runner=rule_runner)
 
 
 def evaluate_stored_inputs(ruleset: Ruleset, facts: FactTable, store: Store, *,

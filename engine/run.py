@@ -2,11 +2,13 @@
 
 This is what ``kaohe run`` does; automated jobs may call :func:`run` directly.
 Re-running the same inputs returns the stored run unchanged (idempotent)
-unless ``force`` is given.
+unless ``force`` is given; stored runs are never changed (a new run
+supersedes the current one of its family and period).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import time
@@ -19,12 +21,14 @@ from kaohe import __version__
 from kaohe.engine import interrupts, store_inputs
 from kaohe.engine.details import warning_problems
 from kaohe.engine.errors import FactsError, Problem
-from kaohe.engine.evaluate import Timings, evaluate
+from kaohe.engine.evaluate import Timings
 from kaohe.engine.facts import FactTable, SqlSource, load_facts
 from kaohe.engine.facts.quality import compared_facts, run_checks, suspicious
 from kaohe.engine.facts.sources import Source
-from kaohe.engine.period import Period, parse_period
+from kaohe.engine.inputs import evaluate_with, gather_inputs
+from kaohe.engine.period import parse_period
 from kaohe.engine.results import Evaluation, UnitResult
+from kaohe.engine.rollup import file_facts
 from kaohe.engine.ruleset import Ruleset, load_ruleset
 from kaohe.engine.ruleset.versions import select_version
 from kaohe.engine.store import RunInfo, Store
@@ -114,6 +118,7 @@ def run(
     period: str | None = None,
     db: str | None = None,
     force: bool = False,
+    reason: str | None = None,
     sheet: str | None = None,
     strict: bool = False,
     progress: Callable[[str], None] | None = None,
@@ -122,6 +127,11 @@ def run(
     on_stored: Callable[[RunInfo], None] | None = None,
 ) -> RunOutcome:
     """Evaluate ``facts_path`` under ``ruleset_path`` and store the run (see module doc).
+
+    A stored run is never changed: a new run of the same ruleset family and
+    period supersedes the current one (both are kept, ``reason`` says why;
+    superseding a published run needs one).  Exactly the same inputs return
+    the current run unless ``force``, which stores a new run with a new id.
 
     ``progress`` is called with the name of each stage as it finishes
     (``load_ruleset``, ``load_facts``, ``indicators``, ``scores``, ``rules``,
@@ -147,41 +157,19 @@ def run(
     if engine is not None:
         if not isinstance(facts_path, str | Path):  # partitions: one folder or glob, not several sources
             raise FactsError(Problem("facts.one_source"))
-        facts = engine.load_facts(facts_path, model.facts, model.categories, period_kind=model.period,
+        facts = engine.load_facts(facts_path, file_facts(model), model.categories, period_kind=model.period,
                                   period=period)
     else:
         facts = load_facts(
-            facts_path, model.facts, model.categories,
+            facts_path, file_facts(model), model.categories,
             period_kind=model.period, period=period, sheet=sheet,
         )
     checked = run_checks(ruleset, facts)  # an error check stops here (exit 2)
     t = timings.measure("load_facts", t)
     period_text = str(facts.period) if facts.period is not None else (period or "")
     store = Store(db)
-    existing = store.find_run(ruleset.sha256, facts.sha256, period_text)
-    if existing is not None and not force:
-        stored = store_inputs.load_warnings(store.engine, existing.id)
-        warnings = [*ruleset.warnings, *stored,
-                    *warning_problems(store.load_details(existing.id, unit=""), ruleset.locate)]
-        if on_stored is not None:
-            on_stored(existing)
-        return RunOutcome(existing, store.load_units(existing.id), True, ruleset, warnings=warnings)
-    store.require_writable()
-
-    previous = (
-        store.previous_values(model.id, str(facts.period.previous()),
-                              keys=[n[len("previous."):] for n in ruleset.rules.fields if n.startswith("previous.")])
-        if facts.period is not None
-        else {}
-    )
-    earlier = (store_inputs.previous_facts(store, model.id, str(facts.period.previous()), facts.units,
-                                           compared_facts(model)) if facts.period is not None else {})
-    data_warnings = [*facts.warnings, *checked, *suspicious(ruleset, facts, earlier)]
-    warnings = [*ruleset.warnings, *data_warnings]
-    history = _history(store, ruleset, facts.period)
-    evaluation = evaluate(ruleset, facts, previous=previous, history=history, timings=timings,
-                          rule_runner=engine.run_rules if engine is not None else None)
-    t = time.perf_counter()
+    inputs = gather_inputs(ruleset, facts, store)
+    facts = inputs.complete(facts)
     info = RunInfo.new(
         ruleset_id=model.id,
         ruleset_name=model.name,
@@ -192,19 +180,49 @@ def run(
         ruleset_path=str(ruleset.path),
         facts_path=" + ".join(_shown_source(f) for f in _sources(facts_path)),
         ruleset_json=ruleset_json(ruleset),
-        ties=[tie.__dict__ | {"units": list(tie.units)} for tie in evaluation.ties],
-        timings=timings.stages,
         kaohe_version=__version__,
         created_at=started,
+        family=model.family_id,
+        inputs_sha256=inputs.sha256,
+        reason=(reason or "").strip() or None,
+        sources=inputs.sources,
     )
+    current = store.current_run(info.family, period_text)
+    if current is not None and current.same_inputs(info) and not force:
+        warnings = [*ruleset.warnings, *store_inputs.load_warnings(store.engine, current.id),
+                    *warning_problems(store.load_details(current.id, unit=""), ruleset.locate)]
+        if on_stored is not None:
+            on_stored(current)
+        return RunOutcome(current, store.load_units(current.id), True, ruleset, warnings=warnings)
+    store.require_writable()
+    if current is not None:
+        store.check_supersede(current, info)  # a clear error before the evaluation is spent
+
+    earlier = store_inputs.previous_facts(store, _previous_run(store, info.family, facts), facts.units,
+                                          compared_facts(model))
+    data_warnings = [*facts.warnings, *checked, *suspicious(ruleset, facts, earlier)]
+    warnings = [*ruleset.warnings, *data_warnings]
+    evaluation = evaluate_with(ruleset, facts, inputs, timings=timings,
+                               rule_runner=engine.run_rules if engine is not None else None)
+    t = time.perf_counter()
+    info = dataclasses.replace(info, ties=[tie.__dict__ | {"units": list(tie.units)} for tie in evaluation.ties],
+                               timings=timings.stages)
     with interrupts.deferred():  # Ctrl-C aborts between batches, or is raised once the run is known stored
         saved = store.save_run(info, evaluation, FactColumns(facts.numbers, facts.strings), force=force,
-                               extra=store_inputs.input_rows(info.id, facts, data_warnings))
+                               extra=lambda run_id: store_inputs.input_rows(run_id, facts, data_warnings))
         if on_stored is not None:
             on_stored(saved)
     timings.measure("store", t)
     warnings += warning_problems(evaluation.metric_details, ruleset.locate)
     return RunOutcome(saved, evaluation.views(), False, ruleset, evaluation, warnings)
+
+
+def _previous_run(store: Store, family: str, facts: FactTable) -> str | None:
+    """The current run of the family for the period before ``facts``' (compared for suspicious values)."""
+    if facts.period is None:
+        return None
+    previous = store.current_run(family, str(facts.period.previous()))
+    return previous.id if previous is not None else None
 
 
 def _sources(given: Source | Sequence[Source]) -> list[Source]:
@@ -216,24 +234,3 @@ def _shown_source(source: Source) -> str:
     if isinstance(source, SqlSource):
         return str(source.query.resolve())
     return str(Path(source).resolve())
-
-
-HISTORY_PERIODS = 8
-
-
-def _history(store: Store, ruleset: Ruleset, period: Period | None) -> dict[str, dict[str, dict[str, float]]]:
-    """Stored indicator values of up to 8 earlier periods, when a metric asks for history."""
-    from kaohe.engine.plugins import registry
-
-    wants = any(
-        (m := registry.get(ind.metric)) is not None and m.uses_history
-        for ind in ruleset.model.indicators.values() if ind.metric
-    )
-    if not wants or period is None:
-        return {}
-    earlier: list[str] = []
-    p = period
-    for _ in range(HISTORY_PERIODS):
-        p = p.previous()
-        earlier.append(str(p))
-    return store.history(ruleset.model.id, str(period), list(reversed(earlier)))

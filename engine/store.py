@@ -10,16 +10,17 @@ COPY on PostgreSQL), see ``engine.store_rows``.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
 import math
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, delete, insert, select
+from sqlalchemy import Engine, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Field, Session, SQLModel
 
@@ -64,6 +65,14 @@ register(
         "hint.install_postgres": ("安装 PostgreSQL 驱动：pip install 'kaohe[postgres]'，并使用 postgresql+psycopg:// 地址",
                                   "install the PostgreSQL driver with pip install 'kaohe[postgres]' and use a "
                                   "postgresql+psycopg:// URL"),
+        "store.published_needs_reason": ("运行 {run} 已于 {at} 公示，替代它需要说明原因：--reason \"…\"",
+                                         "run {run} was published on {at}; superseding it needs a reason: "
+                                         "--reason \"…\""),
+        "hint.reason": ("例如 --reason \"更正第三季度结案数\"；新报告会注明所更正的运行与原因",
+                        "e.g. --reason \"corrected Q3 closed cases\"; the new report names the run it corrects "
+                        "and why"),
+        "store.publish_superseded": ("运行 {run} 已被 {current} 替代，只能公示当前有效的运行",
+                                     "run {run} was superseded by {current}; only the current run can be published"),
         "hint.recent_runs": ("最近的运行：{runs}（用 kaohe runs 查看全部）", "recent runs: {runs} (see kaohe runs)"),
     }
 )
@@ -87,6 +96,35 @@ class RunRow(SQLModel, table=True):
     ties_json: str = "[]"
     timings_json: str = "{}"
     kaohe_version: str = ""
+    created_at: dt.datetime
+    family: str = Field(default="", index=True)
+    inputs_sha256: str = ""
+    supersedes: str | None = Field(default=None, index=True)
+    reason: str | None = None
+    sources_json: str = "{}"
+
+
+class PublicationRow(SQLModel, table=True):
+    """A run published (公示): kept beside the run, which itself never changes."""
+
+    __tablename__ = "publications"
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: str = Field(index=True, foreign_key="runs.id")
+    published_at: dt.datetime
+    note: str = ""
+
+
+class AlertNoteRow(SQLModel, table=True):
+    """A note on an alert's follow-up (督办: the measures taken), kept with the alert across runs."""
+
+    __tablename__ = "alert_notes"
+    id: int | None = Field(default=None, primary_key=True)
+    alert_id: str = Field(index=True)
+    family: str
+    unit: str
+    rule_id: str
+    opened: str
+    text: str
     created_at: dt.datetime
 
 
@@ -181,12 +219,34 @@ class RunInfo:
     kaohe_version: str = ""
     created_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     status: str = "done"
+    family: str = ""
+    inputs_sha256: str = ""
+    supersedes: str | None = None
+    reason: str | None = None
+    sources: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        """Everything that decides the results: ruleset (merged), facts, period, the other
+        inputs (earlier runs read, files plugins read) and the kaohe version."""
+        return (f"{self.ruleset_sha256}:{self.facts_sha256}:{self.period}:{self.inputs_sha256}:"
+                f"{self.kaohe_version}")
 
     @classmethod
     def new(cls, **kwargs: Any) -> RunInfo:
         """A header whose id is derived from the inputs (same inputs, same id)."""
-        key = f"{kwargs['ruleset_sha256']}:{kwargs['facts_sha256']}:{kwargs['period']}"
-        return cls(id=hashlib.sha256(key.encode()).hexdigest()[:16], **kwargs)
+        info = cls(id="", **kwargs)
+        info.id = hashlib.sha256(info.key.encode()).hexdigest()[:16]
+        return info
+
+    def numbered(self, n: int) -> RunInfo:
+        """The same run with the ``n``-th id for these inputs (a forced re-run gets a new id)."""
+        key = self.key if n == 0 else f"{self.key}#{n}"
+        return dataclasses.replace(self, id=hashlib.sha256(key.encode()).hexdigest()[:16])
+
+    def same_inputs(self, other: RunInfo) -> bool:
+        """Whether ``other`` was computed from exactly the same inputs."""
+        return self.key == other.key
 
     def as_json(self) -> dict[str, object]:
         """The ``run`` object of the ``--json`` contract."""
@@ -220,13 +280,74 @@ class Store:
             raise RunError(Problem("store.unavailable", {"url": self.url, "error": _short(e)}, hint=hint)) from e
 
     # -- reading ---------------------------------------------------------
-    def find_run(self, ruleset_sha256: str, facts_sha256: str, period: str) -> RunInfo | None:
-        """The stored run for these inputs, if any."""
-        with Session(self.engine) as s:
-            row = s.execute(select(RunRow).where(
-                RunRow.ruleset_sha256 == ruleset_sha256, RunRow.facts_sha256 == facts_sha256,
-                RunRow.period == period)).first()
-            return _info(row[0]) if row else None
+    def current_run(self, family: str, period: str) -> RunInfo | None:
+        """The run of ``family`` and ``period`` that counts: the newest one nothing superseded."""
+        with self.engine.connect() as conn:
+            return _current(conn, family, period)
+
+    def raised(self, run_id: str) -> tuple[dict[str, str], list[tuple[str, str]]]:
+        """The units of a run (id → name) and its (unit, rule) firings, for the alerts' follow-up."""
+        with self.engine.connect() as conn:
+            units = {r[0]: r[1] for r in conn.execute(select(UnitRow.unit, UnitRow.name)
+                                                      .where(UnitRow.run_id == run_id)).all()}
+            fired = [(r[0], r[1]) for r in conn.execute(select(FiringRow.unit, FiringRow.rule_id)
+                                                        .where(FiringRow.run_id == run_id)
+                                                        .order_by(FiringRow.id)).all()]
+        return units, fired
+
+    def alert_notes(self, alert_ids: Sequence[str] | None = None) -> list[dict[str, Any]]:
+        """Notes on alerts (all, or those of ``alert_ids``), oldest first."""
+        query = select(AlertNoteRow).order_by(AlertNoteRow.created_at, AlertNoteRow.id)
+        if alert_ids is not None:
+            query = query.where(AlertNoteRow.alert_id.in_(list(alert_ids)))  # type: ignore[attr-defined]
+        with self.engine.connect() as conn:
+            return [{"alert": r.alert_id, "text": r.text, "at": _aware(r.created_at).isoformat()}
+                    for r in conn.execute(query).all()]
+
+    def add_alert_note(self, alert_id: str, family: str, unit: str, rule_id: str, opened: str, text: str) -> None:
+        """Keep a note with an alert (notes are added, never changed)."""
+        self.require_writable()
+
+        def write() -> None:
+            with write_transaction(self.engine) as conn:
+                conn.execute(insert(AlertNoteRow), [{"alert_id": alert_id, "family": family, "unit": unit,
+                                                      "rule_id": rule_id, "opened": opened, "text": text,
+                                                      "created_at": dt.datetime.now(dt.UTC)}])
+
+        try:
+            retrying(write)
+        except SQLAlchemyError as e:
+            raise RunError(Problem("store.failed", {"error": _short(e)})) from e
+
+    def periods_of(self, family: str) -> list[str]:
+        """Every period ``family`` has a stored run for."""
+        with self.engine.connect() as conn:
+            return sorted({r[0] for r in conn.execute(select(RunRow.period).where(RunRow.family == family)).all()})
+
+    def run_record(self, run_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """For each run: its family, whether it is current, what it supersedes and why, what
+        superseded it, and when it was published."""
+        with self.engine.connect() as conn:
+            current = set(_current_ids_of(conn))
+            by: dict[str, str] = {}
+            for run_id, supersedes in conn.execute(select(RunRow.id, RunRow.supersedes)
+                                                   .where(RunRow.supersedes.is_not(None))).all():  # type: ignore[union-attr]
+                by[supersedes] = run_id
+            heads = {r.id: r for r in conn.execute(select(RunRow.id, RunRow.family, RunRow.supersedes, RunRow.reason,
+                                                          RunRow.created_at).where(RunRow.id.in_(list(run_ids)))).all()}  # type: ignore[attr-defined]
+            published = {r.run_id: r.published_at for r in conn.execute(
+                select(PublicationRow.run_id, PublicationRow.published_at)
+                .where(PublicationRow.run_id.in_(list(run_ids)))).all()}  # type: ignore[attr-defined]
+        return {rid: {"family": heads[rid].family, "current": rid in current, "supersedes": heads[rid].supersedes,
+                      "reason": heads[rid].reason, "superseded_by": by.get(rid),
+                      "published_at": _aware(published[rid]).isoformat() if rid in published else None,
+                      "created_at": _aware(heads[rid].created_at).isoformat()}
+                for rid in run_ids if rid in heads}
+
+    def published(self, run_id: str) -> tuple[dt.datetime, str] | None:
+        """When run ``run_id`` was published (公示) and the note given, or None."""
+        with self.engine.connect() as conn:
+            return _publication(conn, run_id)
 
     def get_run(self, run: str) -> RunInfo:
         """The run whose id is ``run`` or starts with it (unique prefix)."""
@@ -241,12 +362,17 @@ class Store:
         raise RunError(Problem("store.no_run", {"run": run},
                                hint=Hint("hint.recent_runs", {"runs": recent}) if recent else None))
 
-    def list_runs(self, ruleset: str | None = None, limit: int = 50) -> list[RunInfo]:
-        """Stored runs, newest first."""
+    def list_runs(self, ruleset: str | None = None, limit: int = 50, *, current_only: bool = False,
+                  family: str | None = None) -> list[RunInfo]:
+        """Stored runs, newest first (``current_only``: only the run that counts per family and period)."""
         query = select(RunRow).order_by(RunRow.created_at.desc(), RunRow.id)  # type: ignore[attr-defined]
         if ruleset:
             query = query.where(RunRow.ruleset_id == ruleset)
+        if family:
+            query = query.where(RunRow.family == family)
         with Session(self.engine) as s:
+            if current_only:
+                query = query.where(RunRow.id.in_(_current_ids_of(s.connection())))  # type: ignore[attr-defined]
             return [_info(r[0]) for r in s.execute(query.limit(limit)).all()]
 
     def load_units(self, run_id: str) -> list[UnitResult]:
@@ -315,17 +441,47 @@ class Store:
                     heads[row.indicator] = json.loads(row.data_json)
         return {ind: MetricRecord.from_head(ind, head, units.get(ind, {})) for ind, head in heads.items()}
 
-    def _latest_run(self, ruleset_id: str, period: str) -> RunInfo | None:
-        """The newest stored run of ``ruleset_id`` for ``period``."""
-        query = (select(RunRow).where(RunRow.ruleset_id == ruleset_id, RunRow.period == period)
-                 .order_by(RunRow.created_at.desc(), RunRow.id).limit(1))
-        with Session(self.engine) as s:
-            row = s.execute(query).first()
-        return _info(row[0]) if row else None
+    def result_rows(self, run_id: str) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[str, str]]]:
+        """A run's results as plain rows, without building objects (``kaohe diff`` at 100k units).
 
-    def previous_values(self, ruleset_id: str, period: str,
+        ``(units, indicators, firings)``: units as (unit, name, category, score, grade, rank,
+        cap_grade, quota_note) sorted by unit; indicators as (unit, indicator, value, score,
+        weight); firings as (unit, rule_id) in firing order.
+        """
+        with Session(self.engine) as s:
+            units = [tuple(r) for r in s.execute(
+                select(UnitRow.unit, UnitRow.name, UnitRow.category, UnitRow.score, UnitRow.grade, UnitRow.rank,
+                       UnitRow.cap_grade, UnitRow.quota_note).where(UnitRow.run_id == run_id)
+                .order_by(UnitRow.unit)).all()]
+            indicators = [tuple(r) for r in s.execute(
+                select(IndicatorRow.unit, IndicatorRow.indicator, IndicatorRow.value, IndicatorRow.score,
+                       IndicatorRow.weight).where(IndicatorRow.run_id == run_id)).all()]
+            firings = [(r[0], r[1]) for r in s.execute(
+                select(FiringRow.unit, FiringRow.rule_id).where(FiringRow.run_id == run_id)
+                .order_by(FiringRow.id)).all()]
+        return units, indicators, firings
+
+    def unit_inputs(self, run_id: str) -> list[dict[str, Any]]:
+        """Every unit's input record of a run (unit, name, category, parent and its facts), by unit id.
+
+        What ``kaohe diff RUN --ruleset NEW`` evaluates again under other rules.
+        """
+        query = (select(UnitRow.unit, UnitRow.name, UnitRow.category, UnitRow.parent, UnitRow.facts_json)
+                 .where(UnitRow.run_id == run_id).order_by(UnitRow.unit))
+        with Session(self.engine) as s:
+            rows = s.execute(query).all()
+        out = []
+        for unit, name, category, parent, facts_json in rows:
+            record: dict[str, Any] = {"unit": unit, "name": name, "category": category}
+            if parent is not None:
+                record["parent"] = parent
+            record.update(json.loads(facts_json))
+            out.append(record)
+        return out
+
+    def previous_values(self, family: str, period: str,
                         keys: Iterable[str] | None = None) -> dict[str, dict[str, float | str | None]]:
-        """Per unit, what rules read after ``previous.``: the latest stored run of ``period``.
+        """Per unit, what ``previous.`` reads: the current run of ``family`` for ``period``.
 
         ``keys`` (names without ``previous.``) limits what is read, so a run whose
         rules read one previous light does not load a million units' everything.
@@ -333,8 +489,15 @@ class Store:
         wanted = None if keys is None else set(keys)
         if wanted is not None and not wanted:
             return {}
-        info = self._latest_run(ruleset_id, period)
+        info = self.current_run(family, period)
         if info is None:
+            return {}
+        return self.values_of(info.id, keys)
+
+    def values_of(self, run_id: str, keys: Iterable[str] | None = None) -> dict[str, dict[str, float | str | None]]:
+        """Per unit, the values ``previous.`` can read from run ``run_id`` (``keys`` limits them)."""
+        wanted = None if keys is None else set(keys)
+        if wanted is not None and not wanted:
             return {}
 
         def want(key: str) -> bool:
@@ -342,7 +505,7 @@ class Store:
 
         out: dict[str, dict[str, float | str | None]] = {}
         with Session(self.engine) as s:
-            for r in s.execute(select(UnitRow).where(UnitRow.run_id == info.id)).all():
+            for r in s.execute(select(UnitRow).where(UnitRow.run_id == run_id)).all():
                 u = r[0]
                 values = {k: v for k, v in (
                     ("score", u.score), ("base_score", u.base_score), ("points", u.points),
@@ -355,18 +518,19 @@ class Store:
                 out[u.unit] = values
             if wanted is None or any(k not in {"score", "base_score", "points", "rank", "grade", "category"}
                                      for k in wanted):
-                for unit, iid, value, score, light in self._indicator_table(info.id):
+                for unit, iid, value, score, light in self._indicator_table(run_id):
                     values = out.setdefault(unit, {})
                     for key, v in ((iid, value), (f"score.{iid}", score), (f"light.{iid}", light)):
                         if want(key):
                             values[key] = v
         return out
 
-    def history(self, ruleset_id: str, before: str, periods: Sequence[str]) -> dict[str, dict[str, dict[str, float]]]:
-        """Indicator values of earlier ``periods`` (oldest first): period -> unit -> indicator -> value."""
+    def history(self, family: str, before: str, periods: Sequence[str]) -> dict[str, dict[str, dict[str, float]]]:
+        """Indicator values of earlier ``periods`` (oldest first): period -> unit -> indicator -> value,
+        from the current run of ``family`` for each."""
         out: dict[str, dict[str, dict[str, float]]] = {}
         for period in periods:
-            info = self._latest_run(ruleset_id, period)
+            info = self.current_run(family, period)
             if info is None or period >= before:
                 continue
             values: dict[str, dict[str, float]] = {}
@@ -376,22 +540,23 @@ class Store:
             out[period] = values
         return out
 
-    def earlier_runs(self, ruleset_id: str, before: str, limit: int) -> dict[str, RunInfo]:
-        """The newest run of each of the ``limit`` latest stored periods before ``before``.
+    def earlier_runs(self, family: str, before: str, limit: int) -> dict[str, RunInfo]:
+        """The current run of each of the ``limit`` latest stored periods of ``family`` before ``before``.
 
         Periods compare as text, which orders ``2025Q1 < 2025Q2 < 2026Q1``.
         """
-        query = (select(RunRow).where(RunRow.ruleset_id == ruleset_id, RunRow.period < before,
-                                      RunRow.period != "")
-                 .order_by(RunRow.period.desc(), RunRow.created_at.desc(), RunRow.id))
-        latest: dict[str, RunInfo] = {}
+        query = select(RunRow).where(RunRow.family == family, RunRow.period < before, RunRow.period != "")
+        by_period: dict[str, list[RunRow]] = {}
         with Session(self.engine) as s:
             for row in s.execute(query):
-                run = row[0]
-                if run.period not in latest:
-                    if len(latest) == limit:
-                        break
-                    latest[run.period] = _info(run)
+                by_period.setdefault(row[0].period, []).append(row[0])
+        latest: dict[str, RunInfo] = {}
+        for period in sorted(by_period, reverse=True):
+            current = _newest_unsuperseded(by_period[period])
+            if current is not None:
+                latest[period] = _info(current)
+            if len(latest) == limit:
+                break
         return dict(sorted(latest.items()))
 
     def _indicator_table(self, run_id: str) -> list[tuple[str, str, float | None, float | None, str]]:
@@ -409,43 +574,122 @@ class Store:
 
     def save_run(self, info: RunInfo, evaluation: Evaluation,
                  facts: FactColumns | Sequence[Mapping[str, object]], *, force: bool = False,
-                 extra: Sequence[tuple[Any, Sequence[str], Iterable[Sequence[Sequence[Any]]]]] = ()) -> RunInfo:
-        """Write the run in one transaction (replacing an earlier one with the same id if ``force``).
+                 extra: Callable[[str], Sequence[store_inputs.Extra]] | None = None) -> RunInfo:
+        """Store a new run in one transaction; never change or delete a stored one.
 
         ``facts`` are the units' input facts (:class:`FactColumns` from the fact
-        table's columns, or one mapping per unit), stored for ``explain``. ``extra`` holds
-        (table, columns, batches of rows) of other tables keyed by ``run_id`` — the run's
-        sources and data warnings, ``engine.store_inputs`` — written in the same transaction;
-        the batches must be re-iterable, since a transaction that loses a race is retried.
-        Several processes may store at once (engine/database.py): the transaction
-        holds the write lock for this run id, and one that loses a race is retried;
-        an identical run stored meanwhile by another process is returned as is.
+        table's columns, or one mapping per unit), stored for ``explain``. ``extra(run_id)``
+        gives (table, columns, batches of rows) of other tables keyed by ``run_id`` — the
+        run's sources and data warnings, ``engine.store_inputs`` — written in the same
+        transaction; the batches must be re-iterable (a transaction that loses a race is retried).
+        The new run supersedes the current run of its family and period (both
+        are kept; ``info.reason`` says why).  Exactly the same inputs as the
+        current run return that run unless ``force``, which stores a new run
+        with a new id.  Superseding a published run needs a reason.  Several
+        processes may store at once (engine/database.py): the transaction holds
+        the write lock for the family and period, and one that loses a race is
+        retried, finding what the other stored.
         """
         self.require_writable()
 
         def write() -> RunInfo:
-            with write_transaction(self.engine, lock=info.id) as conn:
-                existing = conn.execute(select(RunRow).where(RunRow.id == info.id)).first()
-                if existing is not None:
-                    if not force:
-                        return _info(RunRow(**existing._mapping))
-                    for table in (*store_inputs.TABLES, MetricDetailRow, AlertRow, FiringRow, IndicatorRow, UnitRow):
-                        conn.execute(delete(table).where(table.run_id == info.id))  # type: ignore[attr-defined]
-                    conn.execute(delete(RunRow).where(RunRow.id == info.id))  # type: ignore[arg-type]
-                conn.execute(insert(RunRow), [_run_row(info)])
-                write_rows(conn, UnitRow, UNIT_COLUMNS, _unit_rows(info.id, evaluation, facts))
-                write_rows(conn, IndicatorRow, INDICATOR_COLUMNS, _indicator_rows(info.id, evaluation))
-                write_rows(conn, FiringRow, FIRING_COLUMNS, _firing_rows(info.id, evaluation))
-                write_rows(conn, AlertRow, ALERT_COLUMNS, _alert_rows(info.id, evaluation))
-                write_rows(conn, MetricDetailRow, DETAIL_COLUMNS, _detail_rows(info.id, evaluation))
-                for table, columns, batches in extra:
+            with write_transaction(self.engine, lock=f"{info.family}\x1f{info.period}") as conn:
+                current = _current(conn, info.family, info.period)
+                if current is not None and current.same_inputs(info) and not force:
+                    return current
+                if current is not None:
+                    _refuse_unexplained(conn, current, info)
+                record = dataclasses.replace(info, supersedes=current.id if current is not None else None)
+                n = 0
+                while conn.execute(select(RunRow.id).where(RunRow.id == record.id)).first() is not None:
+                    n += 1
+                    record = record.numbered(n)
+                conn.execute(insert(RunRow), [_run_row(record)])
+                write_rows(conn, UnitRow, UNIT_COLUMNS, _unit_rows(record.id, evaluation, facts))
+                write_rows(conn, IndicatorRow, INDICATOR_COLUMNS, _indicator_rows(record.id, evaluation))
+                write_rows(conn, FiringRow, FIRING_COLUMNS, _firing_rows(record.id, evaluation))
+                write_rows(conn, AlertRow, ALERT_COLUMNS, _alert_rows(record.id, evaluation))
+                write_rows(conn, MetricDetailRow, DETAIL_COLUMNS, _detail_rows(record.id, evaluation))
+                for table, columns, batches in (extra(record.id) if extra is not None else ()):
                     write_rows(conn, table, columns, batches)
-            return info
+            return record
 
         try:
             return retrying(write)
         except SQLAlchemyError as e:
             raise RunError(Problem("store.failed", {"error": _short(e)})) from e
+
+    def check_supersede(self, current: RunInfo, new: RunInfo) -> None:
+        """Raise the error :meth:`save_run` would: superseding a published run without a reason."""
+        with self.engine.connect() as conn:
+            _refuse_unexplained(conn, current, new)
+
+    def publish(self, run: str, note: str = "") -> tuple[RunInfo, dt.datetime, bool]:
+        """Mark run ``run`` (id or unique prefix) as published (公示); return it, when, and whether it is new.
+
+        Only the current run of its family and period can be published.
+        Publishing is recorded beside the run (the run itself never changes).
+        """
+        self.require_writable()
+        info = self.get_run(run)
+
+        def write() -> tuple[RunInfo, dt.datetime, bool]:
+            with write_transaction(self.engine, lock=f"{info.family}\x1f{info.period}") as conn:
+                earlier = _publication(conn, info.id)
+                if earlier is not None:
+                    return info, earlier[0], False
+                current = _current(conn, info.family, info.period)
+                if current is not None and current.id != info.id:
+                    raise RunError(Problem("store.publish_superseded", {"run": info.id, "current": current.id}))
+                at = dt.datetime.now(dt.UTC)
+                conn.execute(insert(PublicationRow), [{"run_id": info.id, "published_at": at, "note": note}])
+            return info, at, True
+
+        try:
+            return retrying(write)
+        except SQLAlchemyError as e:
+            raise RunError(Problem("store.failed", {"error": _short(e)})) from e
+
+
+def _newest_unsuperseded(rows: Sequence[Any]) -> Any | None:
+    """Of one family's runs of one period, the newest that no other supersedes."""
+    superseded = {r.supersedes for r in rows if r.supersedes}
+    live = [r for r in rows if r.id not in superseded]
+    return max(live, key=lambda r: (_aware(r.created_at), r.id)) if live else None
+
+
+def _aware(t: dt.datetime) -> dt.datetime:
+    return t if t.tzinfo is not None else t.replace(tzinfo=dt.UTC)
+
+
+def _current(conn: Any, family: str, period: str) -> RunInfo | None:
+    rows = conn.execute(select(RunRow).where(RunRow.family == family, RunRow.period == period)).all()
+    row = _newest_unsuperseded(rows)
+    return _info(row) if row is not None else None
+
+
+def _current_ids_of(conn: Any) -> list[str]:
+    """The id of the current run of every family and period."""
+    groups: dict[tuple[str, str], list[Any]] = {}
+    for r in conn.execute(select(RunRow.id, RunRow.family, RunRow.period, RunRow.created_at,
+                                 RunRow.supersedes)).all():
+        groups.setdefault((r.family, r.period), []).append(r)
+    return [row.id for rows in groups.values() if (row := _newest_unsuperseded(rows)) is not None]
+
+
+def _refuse_unexplained(conn: Any, current: RunInfo, new: RunInfo) -> None:
+    """Superseding a published run needs a reason (the new report shows the correction)."""
+    published = _publication(conn, current.id)
+    if published is not None and not (new.reason or "").strip():
+        raise RunError(Problem("store.published_needs_reason",
+                               {"run": current.id, "at": published[0].strftime("%Y-%m-%d")},
+                               hint=Hint("hint.reason")))
+
+
+def _publication(conn: Any, run_id: str) -> tuple[dt.datetime, str] | None:
+    row = conn.execute(select(PublicationRow.published_at, PublicationRow.note)
+                       .where(PublicationRow.run_id == run_id).order_by(PublicationRow.id)).first()
+    return (_aware(row[0]), row[1]) if row is not None else None
 
 
 def _short(e: BaseException) -> str:
@@ -460,7 +704,8 @@ def _info(row: RunRow) -> RunInfo:
         units=row.units, ruleset_path=row.ruleset_path, facts_path=row.facts_path,
         ruleset_json=row.ruleset_json, ties=json.loads(row.ties_json),
         timings=json.loads(row.timings_json), kaohe_version=row.kaohe_version,
-        created_at=row.created_at, status=row.status,
+        created_at=row.created_at, status=row.status, family=row.family, inputs_sha256=row.inputs_sha256,
+        supersedes=row.supersedes, reason=row.reason, sources=json.loads(row.sources_json or "{}"),
     )
 
 
@@ -468,6 +713,7 @@ def _run_row(info: RunInfo) -> dict[str, Any]:
     d = asdict(info)
     d["ties_json"] = json.dumps(d.pop("ties"), ensure_ascii=False)
     d["timings_json"] = json.dumps(d.pop("timings"))
+    d["sources_json"] = json.dumps(d.pop("sources"), ensure_ascii=False, sort_keys=True)
     return d
 
 

@@ -100,26 +100,21 @@ def _report_sources(engine: Any, run_id: str, lang: Lang) -> dict[str, list[str]
             for unit, rows_json in rows}
 
 
-def previous_facts(store: Any, ruleset_id: str, period: str, units: Sequence[str],
+def previous_facts(store: Any, run_id: str | None, units: Sequence[str],
                    facts: Sequence[str]) -> dict[str, np.ndarray]:
-    """Each of ``facts`` in the newest stored run of ``period``, aligned with ``units`` (NaN: no value).
+    """Each of ``facts`` in the stored run ``run_id``, aligned with ``units`` (NaN: no value).
 
     One query for two columns (unit, facts), so comparing 100k units with their
     previous period costs one pass over that run's rows.
     """
-    from kaohe.engine.store import RunRow, UnitRow
+    from kaohe.engine.store import UnitRow
 
     out = {f: np.full(len(units), np.nan) for f in facts}
-    if not facts or not units:
+    if not facts or not units or run_id is None:
         return out
     with Session(store.engine) as s:
-        latest = s.execute(select(col(RunRow.id)).where(col(RunRow.ruleset_id) == ruleset_id,
-                                                        col(RunRow.period) == period)
-                           .order_by(col(RunRow.created_at).desc(), col(RunRow.id)).limit(1)).first()
-        if latest is None:
-            return out
         rows = s.execute(select(col(UnitRow.unit), col(UnitRow.facts_json)).where(
-            col(UnitRow.run_id) == latest[0])).all()
+            col(UnitRow.run_id) == run_id)).all()
     index = {u: i for i, u in enumerate(units)}
     for unit, facts_json in rows:
         i = index.get(unit)

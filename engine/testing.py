@@ -2,6 +2,9 @@
 
 A case with ``facts:`` evaluates one unit on its own (no quotas); a case with
 ``units:`` evaluates them together and its ``expect`` is keyed by unit id.
+``previous:`` gives what ``previous.`` reads (growth rates, "red twice"),
+``history:`` earlier periods' indicator values for trend metrics, ``period:``
+the case's period (default: the one after the last history period).
 Numbers match within 1e-6, or against a comparison such as ``">= 90"``.
 """
 
@@ -17,6 +20,7 @@ from kaohe.engine.errors import KaoheError
 from kaohe.engine.evaluate import evaluate
 from kaohe.engine.facts import facts_from_records
 from kaohe.engine.i18n import Lang, register
+from kaohe.engine.period import parse_period
 from kaohe.engine.results import UnitResult
 from kaohe.engine.ruleset import Ruleset
 from kaohe.engine.ruleset.model import TestCaseModel
@@ -142,17 +146,42 @@ def _previous(case: TestCaseModel) -> dict[str, dict[str, Any]] | None:
     return {k: v for k, v in out.items() if v} or None
 
 
+def _history(case: TestCaseModel) -> dict[str, dict[str, dict[str, float]]]:
+    """What trend metrics read: period → unit → indicator → value (a unit's own history, else the case's)."""
+    per_unit: dict[str, dict[str, dict[str, Any]]] = {}
+    if case.facts is not None:
+        per_unit[SINGLE_UNIT] = case.history or {}
+    else:
+        for u in case.units or []:
+            per_unit[u.unit] = u.history if u.history is not None else (case.history or {})
+    out: dict[str, dict[str, dict[str, float]]] = {}
+    for unit, history in per_unit.items():
+        for period, values in history.items():
+            key = str(parse_period(str(period)) or period)
+            out.setdefault(key, {})[unit] = {k: float(v) for k, v in (values or {}).items() if v is not None}
+    return dict(sorted(out.items()))
+
+
+def _period(case: TestCaseModel, history: dict[str, Any]) -> str | None:
+    """The case's ``period``, else the one after its last history period (trends need one)."""
+    if case.period is not None:
+        return str(case.period)
+    latest = max((p for p in map(parse_period, history) if p is not None), default=None)
+    return str(latest.next()) if latest is not None else None
+
+
 def run_case(ruleset: Ruleset, case: TestCaseModel) -> CaseOutcome:
     """Evaluate one case and compare; evaluation errors become a failed outcome."""
     outcome = CaseOutcome(ruleset.model.id, case.name)
     model = ruleset.model
     try:
+        history = _history(case)
         facts = facts_from_records(
             _records(case), model.facts, model.categories,
-            period_kind=model.period, source=f"tests[{case.name}]",
+            period_kind=model.period, source=f"tests[{case.name}]", period=_period(case, history),
         )
         previous = _previous(case)
-        result = evaluate(ruleset, facts, previous=previous, quotas=case.units is not None)
+        result = evaluate(ruleset, facts, previous=previous, history=history, quotas=case.units is not None)
     except KaoheError as e:
         outcome.error, outcome.failure = e.render("en"), e
         return outcome

@@ -50,3 +50,32 @@ def test_the_data_chapter_says_what_the_three_departments_files_give(tmp_path):
     assert sources.startswith("来源：信访局.xlsx「信访局」第 8 行（信访件数、化解件数、群众满意率）；应急局.xlsx 第 8 行（")
     assert "财政局.csv 第 7 行（" in sources
     assert "来源：信访局.xlsx「信访局」第 8 行（信访件数、化解件数、群众满意率）；应急局.xlsx 第 8 行（…）" in text
+
+
+def test_golden_the_chapter_on_checking_a_rule_change_shows_the_real_output(kaohe, monkeypatch):
+    """Chapter 10 of the tutorial shows what kaohe diff prints; regenerate with KAOHE_UPDATE_GOLDEN=1."""
+    import os
+    import re
+
+    from kaohe.engine.cli import output
+
+    monkeypatch.chdir(DOCS.parent)
+    monkeypatch.setattr(output.out, "width", 100)
+    r = kaohe("diff", "docs/examples/jiedao.yaml", "docs/examples/jiedao-2026.yaml",
+              "--facts", "docs/examples/jiedao-2025Q1.csv")
+    assert r.exit_code == 0, r.stderr
+    path = DOCS / "tutorial-zh.md"
+    doc = path.read_text(encoding="utf-8")
+    pattern = re.compile(r"(<!-- output:[^\n]*-->\n```\n).*?(```\n<!-- /output -->)", re.S)
+    fresh = pattern.sub(lambda m: m.group(1) + r.stdout + m.group(2), doc)
+    if os.environ.get("KAOHE_UPDATE_GOLDEN"):
+        path.write_text(fresh, encoding="utf-8")
+    else:
+        assert fresh == doc, "docs/tutorial-zh.md is out of date: KAOHE_UPDATE_GOLDEN=1 make golden"
+    assert "民生服务类 群众满意度 权重 40 → 45" in r.stdout
+    assert "原因：任务完成率 −5；群众满意度 −2.75" in r.stdout
+
+
+def test_the_2026_tutorial_ruleset_passes_its_tests():
+    outcomes = run_tests(load_ruleset(DOCS / "examples" / "jiedao-2026.yaml", strict=True))
+    assert outcomes and all(o.passed for o in outcomes)

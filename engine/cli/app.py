@@ -11,11 +11,11 @@ import os
 
 import typer
 
-from kaohe.engine.cli import analyze, authoring, commands, form, serve
+from kaohe.engine.cli import alerts, analyze, authoring, commands, diff, form, serve
 from kaohe.engine.cli.options import LangOpt
 from kaohe.engine.cli.translate import KaoheGroup, register_help, use_kaohe_classes
 
-COMMAND_MODULES = (authoring, commands, form, analyze, serve)
+COMMAND_MODULES = (authoring, commands, form, analyze, diff, alerts, serve)
 
 APP_HELP = "kaohe (考核): rules-engine performance appraisal for government agencies"
 register_help({APP_HELP: "kaohe（考核）：机关绩效考核规则引擎"})

@@ -40,6 +40,16 @@ register(
                              "{ruleset}: no test case makes these rules fire: {rules}"),
         "cli.run.reused": ("相同的规则集与数据已运行过（运行 {id}），直接返回已存结果；用 --force 重新运行",
                            "same ruleset and facts already ran (run {id}); returning the stored run. Use --force to re-run"),
+        "cli.run.supersedes": ("本次运行替代了运行 {old}（原因：{reason}），原运行保留；kaohe runs --all 可查看",
+                               "this run supersedes run {old} (reason: {reason}); that run is kept (kaohe runs --all)"),
+        "cli.runs.no_reason": ("未说明", "none given"),
+        "cli.runs.current": ("当前", "current"),
+        "cli.runs.superseded": ("已被 {by} 替代", "superseded by {by}"),
+        "cli.runs.published": ("已公示 {at}", "published {at}"),
+        "cli.col.status": ("状态", "status"), "cli.col.reason": ("替代原因", "reason"),
+        "cli.runs.supersedes": ("替代 {old}", "supersedes {old}"),
+        "cli.publish.done": ("运行 {id}（{ruleset} · {period}）已公示：{at}", "run {id} ({ruleset} · {period}) published: {at}"),
+        "cli.publish.again": ("运行 {id} 已于 {at} 公示过", "run {id} was already published on {at}"),
         "cli.run.done": ("运行 {id}：{ruleset} · {period} · {units} 个单位，已保存到 {db}",
                          "run {id}: {ruleset} · {period} · {units} units, stored in {db}"),
         "cli.report.written": ("报告已写入：{path}", "report written: {path}"),
@@ -114,7 +124,9 @@ def run_cmd(
     period: Annotated[str | None, typer.Option("--period", help="e.g. 2025Q1")] = None,
     db: DbOpt = None,
     as_json: JsonOpt = False,
-    force: Annotated[bool, typer.Option("--force", help="re-run even if stored")] = False,
+    force: Annotated[bool, typer.Option("--force", help="store a new run even if the same inputs are stored")] = False,
+    reason: Annotated[str | None, typer.Option(
+        "--reason", help="why this run supersedes the current one (needed when that one is published)")] = None,
     sheet: Annotated[str | None, typer.Option("--sheet", help="XLSX sheet name")] = None,
     report: Annotated[Path | None, typer.Option("--report", help="also write a report (see --format)")] = None,
     report_format: FormatOpt = "html",
@@ -162,8 +174,8 @@ def run_cmd(
 
         status = None if as_json or not err.is_terminal else err.status(text("cli.stage", lg))
         with status if status is not None else nullcontext():
-            outcome = run(ruleset, sources, period=period, db=db, force=force, sheet=sheet, strict=strict,
-                          progress=progress, engine=cluster, prepare=prepare, on_stored=stored)
+            outcome = run(ruleset, sources, period=period, db=db, force=force, reason=reason, sheet=sheet,
+                          strict=strict, progress=progress, engine=cluster, prepare=prepare, on_stored=stored)
         for warning in outcome.warnings:  # stderr: stdout stays the JSON document
             err.print(warning.render(lg), markup=False)
         if report is not None:
@@ -178,6 +190,9 @@ def run_cmd(
             return
         if outcome.reused:
             err.print(text("cli.run.reused", lg, id=outcome.info.id), markup=False)
+        elif outcome.info.supersedes:
+            err.print(text("cli.run.supersedes", lg, old=outcome.info.supersedes,
+                           reason=outcome.info.reason or text("cli.runs.no_reason", lg)), markup=False)
         _print_outcome(outcome, lg, db)
         out.print(text("cli.run.done", lg, id=outcome.info.id, ruleset=outcome.info.ruleset_id,
                        period=outcome.info.period, units=outcome.info.units, db=database_url(db)), markup=False)
@@ -242,23 +257,58 @@ def explain(
 def runs(
     db: DbOpt = None,
     ruleset: Annotated[str | None, typer.Option("--ruleset", help="only this ruleset id")] = None,
+    family: Annotated[str | None, typer.Option("--family", help="only this ruleset family")] = None,
+    show_all: Annotated[bool, typer.Option("--all", help="superseded runs too")] = False,
     limit: Annotated[int, typer.Option("--limit", help="at most this many runs")] = 50,
     as_json: JsonOpt = False,
     lang: LangOpt = None,
 ) -> None:
-    """List stored runs, newest first."""
+    """List stored runs, newest first: the current run of each period (--all: superseded ones too)."""
     from kaohe.engine.store import Store
 
     lg = lang_of(lang)
     with reported(lg, as_json):
-        infos = Store(db).list_runs(ruleset, limit)
+        store = Store(db)
+        infos = store.list_runs(ruleset, limit, current_only=not show_all, family=family)
+        record = store.run_record([i.id for i in infos])
         if as_json:
-            print_json({"runs": [i.as_json() for i in infos]})
+            print_json({"runs": [{**i.as_json(), **record[i.id]} for i in infos]})
             return
-        table = Table(*(text(f"cli.col.{c}", lg) for c in ("run", "ruleset", "period", "units", "created")))
+        columns = ("run", "ruleset", "period", "units", "created", "status", "reason")
+        table = Table(*(text(f"cli.col.{c}", lg) for c in columns))
         for i in infos:
-            table.add_row(i.id, i.ruleset_id, i.period, str(i.units), str(i.created_at)[:19])
+            r = record[i.id]
+            status = [text("cli.runs.current", lg)] if r["current"] else []
+            if r["superseded_by"]:
+                status.append(text("cli.runs.superseded", lg, by=r["superseded_by"]))
+            if r["published_at"]:
+                status.append(text("cli.runs.published", lg, at=r["published_at"][:10]))
+            if i.supersedes:
+                status.append(text("cli.runs.supersedes", lg, old=i.supersedes))
+            table.add_row(i.id, i.ruleset_id, i.period, str(i.units), str(i.created_at)[:19],
+                          ("，" if lg == "zh" else ", ").join(status), i.reason or "")
         out.print(table)
+
+
+def publish(
+    run_id: Annotated[str, typer.Argument(metavar="RUN", help="run id (a unique prefix is enough)")],
+    note: Annotated[str, typer.Option("--note", help="e.g. where and how it was published")] = "",
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+    lang: LangOpt = None,
+) -> None:
+    """Mark a run as published (公示); superseding it afterwards needs --reason."""
+    from kaohe.engine.store import Store
+
+    lg = lang_of(lang)
+    with reported(lg, as_json):
+        info, at, new = Store(db).publish(run_id, note)
+        if as_json:
+            print_json({"run": info.as_json(), "published_at": at.isoformat(), "new": new})
+            return
+        key = "cli.publish.done" if new else "cli.publish.again"
+        out.print(text(key, lg, id=info.id, ruleset=info.ruleset_id, period=info.period,
+                       at=at.strftime("%Y-%m-%d %H:%M")), markup=False)
 
 
 
@@ -302,7 +352,8 @@ def demo(
         out.print(text("cli.demo.done", lg, path=path.resolve()), markup=False)
 
 
-COMMANDS = {"test": test_cmd, "run": run_cmd, "explain": explain, "runs": runs, "report": report, "demo": demo}
+COMMANDS = {"test": test_cmd, "run": run_cmd, "explain": explain, "runs": runs, "publish": publish,
+            "report": report, "demo": demo}
 
 register_help({
     test_cmd: "运行规则集中的 `tests:` 示例；有失败时退出码为 1。",
@@ -326,6 +377,12 @@ register_help({
     runs: "列出已保存的运行，最新的在前。",
     "only this ruleset id": "只列出此规则集的运行",
     "at most this many runs": "最多列出的运行数",
+    "only this ruleset family": "只列出此规则集族的运行",
+    "superseded runs too": "也列出已被取代的运行",
+    publish: "把一次运行标记为已公示；此后再取代它需要 --reason 说明原因。",
+    "e.g. where and how it was published": "如公示的地点和方式",
+    "why this run supersedes the current one (needed when that one is published)":
+        "本次运行取代当前运行的原因（当前运行已公示时必须填写）",
     report: "生成一次已保存运行的报告：HTML、Markdown、Excel、PDF 或 JSON 上下文。",
     "file to write (a folder with --per-unit); default report.<format> or cards/":
         "要写入的文件（配合 --per-unit 时为文件夹）；默认 report.<格式> 或 cards/",

@@ -18,7 +18,7 @@ import numpy as np
 from kaohe.engine.details import MetricRecord
 from kaohe.engine.evaluate.candidates import candidates, distinct, records, rule_columns
 from kaohe.engine.evaluate.effects import combine
-from kaohe.engine.evaluate.indicators import compute_indicators, fact_environment
+from kaohe.engine.evaluate.indicators import compute_indicators, fact_environment, previous_columns
 from kaohe.engine.evaluate.lights import light_codes
 from kaohe.engine.evaluate.numbers import round_to
 from kaohe.engine.evaluate.scoring import score_indicator
@@ -68,7 +68,7 @@ def evaluate(
     """Evaluate every unit of ``facts`` under ``ruleset``.
 
     ``previous`` maps unit id to last period's stored values (names as rules
-    read them after ``previous.``); ``quotas=False`` evaluates without
+    and formulas read them after ``previous.``); ``quotas=False`` evaluates without
     population quotas (one-unit test cases).  ``rule_runner`` runs the rule
     engine on the candidate records (default: in this process; the Dask engine
     sends chunks to its workers).
@@ -81,6 +81,7 @@ def evaluate(
     categories = np.asarray(facts.categories, dtype=object)
 
     env = fact_environment(facts)
+    env.update(previous_columns(ruleset, facts.units, previous or {}))
     records: dict[str, MetricRecord] = {}
     values = compute_indicators(ruleset, facts, env, history, records)
     t = timings.measure("indicators", t)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -37,6 +37,37 @@ def fact_environment(facts: FactTable) -> dict[str, np.ndarray]:
         env[name] = np.asarray(col, dtype=object)
     env["category"] = np.asarray(facts.categories, dtype=object)
     return env
+
+
+def previous_columns(ruleset: Ruleset, units: Sequence[str],
+                     previous: Mapping[str, Mapping[str, float | str | None]]) -> dict[str, np.ndarray]:
+    """The ``previous.`` names formulas read, as columns (missing: NaN, or None for text)."""
+    from kaohe.engine.ruleset.formulas import previous_types
+
+    names = sorted({n for expr in ruleset.formulas.values() for n in expr.names if n.startswith(PREVIOUS)})
+    if not names:
+        return {}
+    types = previous_types(ruleset.model)
+    rows = [previous.get(u, {}) for u in units]
+    out: dict[str, np.ndarray] = {}
+    for name in names:
+        key = name[len(PREVIOUS):]
+        if types.get(name) == "string":
+            out[name] = np.asarray([r.get(key) for r in rows], dtype=object)
+        else:
+            out[name] = np.asarray([_number(r.get(key)) for r in rows], dtype=np.float64)
+    return out
+
+
+PREVIOUS = "previous."
+
+
+def _number(value: object) -> float:
+    if isinstance(value, bool):
+        return float(value)
+    if isinstance(value, int | float):
+        return float(value)
+    return np.nan
 
 
 def compute_indicators(

@@ -87,8 +87,13 @@ def write_report(info: RunInfo, units: list[UnitResult], path: Path, *, lang: La
 
 
 def history_from_store(store: Store, info: RunInfo) -> dict[str, Any]:
-    """Earlier periods of ``info``'s ruleset, for trends (see :func:`load_history`)."""
-    return load_history(store, info)
+    """What the store adds to a run's report: earlier periods of its family for trends
+    (:func:`load_history`), its record (what it replaces, publication, correction) and the
+    督办 follow-up of its family's alerts."""
+    from kaohe.engine.report.followup import load_followup
+    from kaohe.engine.report.record import load_record
+
+    return {**load_history(store, info), "record": load_record(store, info), "followup": load_followup(store, info)}
 
 
 def _chosen_template(info: RunInfo) -> str | None:

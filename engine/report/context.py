@@ -16,10 +16,12 @@ from typing import TYPE_CHECKING, Any
 from kaohe.engine.i18n import Lang, text
 from kaohe.engine.report.decisions import decide, quota_use
 from kaohe.engine.report.diagnostics import category_stats, flat_rule
+from kaohe.engine.report.followup import followup_context, unit_followup
 from kaohe.engine.report.history import unit_trend
 from kaohe.engine.report.labels import labels
 from kaohe.engine.report.metrics import add_metrics
 from kaohe.engine.report.ordering import ORDERS, order_units, rankings
+from kaohe.engine.report.record import record_context, unit_record
 from kaohe.engine.report.render import format_number
 from kaohe.engine.report.summary import leader_summary
 from kaohe.engine.results import LIGHTS, UnitResult
@@ -54,6 +56,8 @@ def build_context(info: RunInfo, units: list[UnitResult], *, lang: Lang,
     ``sources`` (``store_inputs.report_sources``) lists where each unit's facts came from.
     """
     model = RulesetModel.model_validate(json.loads(info.ruleset_json)) if info.ruleset_json else None
+    record = record_context((history or {}).get("record"), lang)
+    followup = followup_context((history or {}).get("followup"), lang)
     history = history if history and history.get("periods") else {"periods": [], "units": {}}
     indicators = _indicator_meta(model, units)
     ids = [i["id"] for i in indicators]
@@ -107,6 +111,8 @@ def build_context(info: RunInfo, units: list[UnitResult], *, lang: Lang,
                         "any_flat": any(c["flat"] for c in stats),
                         **_relations(units, indicators, lang)},
         "history": {"periods": list(history["periods"]), "available": bool(history["periods"])},
+        "record": record,
+        "followup": followup,
         "per_unit": False,
         "charts": {"enabled": False, "unit_limit": chart_unit_limit,
                    "units_omitted": len(units) > chart_unit_limit,
@@ -166,6 +172,8 @@ def unit_context(context: dict[str, Any], unit: dict[str, Any]) -> dict[str, Any
                         "correlations": [], "non_differentiating": []},
         "metrics": [],
         "per_unit": True,
+        "record": unit_record(context.get("record"), unit["unit"]),
+        "followup": unit_followup(context.get("followup"), unit["unit"]),
         "charts": {**charts, "grades": None, "histograms": [],
                    "units": {unit["unit"]: own} if own else {}},
     }

@@ -1,7 +1,7 @@
 """Earlier periods of a run's ruleset, read from the store for trends and lights history.
 
 Uses the store's public reading methods (``earlier_runs``, ``load_units``):
-for each earlier period the latest stored run of the same ruleset id counts.
+for each earlier period the current run of the same ruleset family counts.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ def load_history(store: Store, info: RunInfo, *, max_periods: int = MAX_PERIODS)
     Empty (no periods) when nothing earlier is stored.  Periods compare as
     text, which orders ``2025Q1 < 2025Q2 < 2026Q1`` and ``2025-01 < 2025-02``.
     """
-    latest = store.earlier_runs(info.ruleset_id, info.period, max_periods)
+    latest = store.earlier_runs(info.family or info.ruleset_id, info.period, max_periods)
     periods = list(latest)
     units: dict[str, dict[str, UnitResult]] = {}
     for period in periods:

@@ -14,6 +14,7 @@ from kaohe.engine.errors import Hint, Problem, did_you_mean
 from kaohe.engine.expr import ExpressionError, compile_expression, infer_type, walk
 from kaohe.engine.expr.nodes import Compare, Name, Str
 from kaohe.engine.i18n import register
+from kaohe.engine.period import EXAMPLES, parse_period
 from kaohe.engine.results import LIGHTS
 from kaohe.engine.ruleset.extends import SourceMap
 from kaohe.engine.ruleset.formulas import expr_location, name_types
@@ -41,6 +42,12 @@ register(
         "check.test_unit": ("测试用例期望中的 `{name}` 不是该用例 units 中的单位", "`{name}` in expect is not a unit of this case"),
         "check.test_previous": ("测试用例 previous 中的 `{name}` 不是规则可读取的上期值",
                                 "`{name}` under a test case's previous is not a previous-period value rules can read"),
+        "check.test_period": ("`{value}` 不是本规则集的考核期（应为 {example} 这样的期间）",
+                              "`{value}` is not a period of this ruleset (expected one like {example})"),
+        "check.test_history_name": ("history 中的 `{name}` 不是指标（历史只保存指标值）",
+                                    "`{name}` in history is not an indicator (history keeps indicator values)"),
+        "check.test_history_value": ("history 中 `{name}` 的值 `{value}` 应为数字或 null",
+                                     "the value `{value}` of `{name}` in history must be a number or null"),
         "check.test_previous_value": ("`{name}` 不可能等于 `{value}`", "`{name}` can never be `{value}`"),
         "check.unweighted": ("指标 `{name}` 有 score，但没有任何类别给它权重，它不影响总分",
                              "indicator `{name}` has a score but no category weighs it, so it never counts"),
@@ -222,16 +229,7 @@ def rule_types(model: RulesetModel) -> dict[str, str]:
     for iid in model.indicators:
         types[f"score.{iid}"] = "number"
         types[f"light.{iid}"] = "string"
-        types[f"previous.{iid}"] = "number"
-        types[f"previous.score.{iid}"] = "number"
-        types[f"previous.light.{iid}"] = "string"
-    for fid, f in model.facts.items():
-        types.setdefault(f"previous.{fid}", "string" if f.type == "string" else "number")
-    for name in ("score", "base_score", "points", "rank"):
-        types[f"previous.{name}"] = "number"
-    types["previous.grade"] = "string"
-    types["previous.category"] = "string"
-    return types
+    return types  # name_types has the previous. names
 
 
 def allowed_values(model: RulesetModel) -> dict[str, set[str]]:
@@ -319,8 +317,13 @@ def check_tests(model: RulesetModel, smap: SourceMap, problems: list[Problem]) -
                     problems.append(Problem("check.test_fact", {"name": name}, smap.locate((*upath, "facts", name), key=True),
                                             did_you_mean(name, model.facts)))
         _check_previous(case.previous, (*path, "previous"), model, smap, problems)
+        _check_history(case.history, (*path, "history"), model, smap, problems)
+        if case.period is not None and not _period_of(model, case.period):
+            problems.append(Problem("check.test_period", {"value": case.period, "example": EXAMPLES[model.period]},
+                                    smap.locate((*path, "period"))))
         for j, u in enumerate(case.units or []):
             _check_previous(u.previous, (*path, "units", j, "previous"), model, smap, problems)
+            _check_history(u.history, (*path, "units", j, "history"), model, smap, problems)
         expects: list[tuple[Any, tuple[str | int, ...]]] = []
         if case.facts is not None:
             expects.append((case.expect, (*path, "expect")))
@@ -352,6 +355,27 @@ def _check_previous(previous: dict[str, Any] | None, path: tuple[str | int, ...]
         elif name in closed and value is not None and value not in closed[name]:
             problems.append(Problem("check.test_previous_value", {"name": name, "value": value},
                                     smap.locate((*path, name)), did_you_mean(str(value), closed[name])))
+
+
+def _period_of(model: RulesetModel, text: object) -> bool:
+    period = parse_period(str(text))
+    return period is not None and period.kind == model.period
+
+
+def _check_history(history: dict[str, dict[str, Any]] | None, path: tuple[str | int, ...], model: RulesetModel,
+                   smap: SourceMap, problems: list[Problem]) -> None:
+    """History periods are periods of the ruleset's kind; their keys are indicators with numbers."""
+    for period, values in (history or {}).items():
+        if not _period_of(model, period):
+            problems.append(Problem("check.test_period", {"value": period, "example": EXAMPLES[model.period]},
+                                    smap.locate((*path, period), key=True)))
+        for name, value in (values or {}).items():
+            if name not in model.indicators:
+                problems.append(Problem("check.test_history_name", {"name": name},
+                                        smap.locate((*path, period, name), key=True), did_you_mean(name, model.indicators)))
+            elif value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+                problems.append(Problem("check.test_history_value", {"name": name, "value": value},
+                                        smap.locate((*path, period, name))))
 
 
 def _check_expect_keys(expect: dict[str, Any], smap: SourceMap, path: tuple[str | int, ...],

@@ -9,7 +9,7 @@ Merge rules (docs/ruleset.md, "extends"):
 * each category's ``weights`` table is replaced as a whole (so it still adds up
   to 100); ``rules`` and ``checks`` merge by ``id`` (checks without one add up);
   ``grades`` and ``tie_break`` are replaced;
-* ``id``, ``name``, ``description``, ``effective`` and ``tests`` are never inherited;
+* ``id``, ``family``, ``name``, ``description``, ``effective`` and ``tests`` are never inherited;
 * ``remove: [ids]`` drops inherited indicators (and their weights) or rules.
 """
 
@@ -24,7 +24,7 @@ from kaohe.engine.errors import Location, Problem, RulesetError, did_you_mean
 from kaohe.engine.i18n import register
 from kaohe.engine.ruleset.yamlload import PathKey, dotted, load_yaml
 
-NOT_INHERITED = ("id", "name", "description", "effective", "tests", "extends", "remove")
+NOT_INHERITED = ("id", "family", "name", "description", "effective", "tests", "extends", "remove")
 MAX_DEPTH = 20
 
 register(

@@ -93,10 +93,29 @@ def _source_lines(file: str, _mtime_ns: int, _size: int) -> list[str]:
 
 
 def name_types(model: RulesetModel) -> dict[str, str]:
-    """Type of each name a formula may read: facts, indicators and ``category``."""
+    """Type of each name a formula may read: facts, indicators, ``category``, and what the
+    previous period's current run holds (``previous.<fact or indicator>``, ``previous.score``,
+    ``previous.light.<indicator>`` …)."""
     types = {fid: ("string" if f.type == "string" else "number") for fid, f in model.facts.items()}
     types.update({iid: "number" for iid in model.indicators})
     types["category"] = "string"
+    types.update(previous_types(model))
+    return types
+
+
+def previous_types(model: RulesetModel) -> dict[str, str]:
+    """Every ``previous.`` name and its type."""
+    types: dict[str, str] = {}
+    for iid in model.indicators:
+        types[f"previous.{iid}"] = "number"
+        types[f"previous.score.{iid}"] = "number"
+        types[f"previous.light.{iid}"] = "string"
+    for fid, f in model.facts.items():
+        types.setdefault(f"previous.{fid}", "string" if f.type == "string" else "number")
+    for name in ("score", "base_score", "points", "rank"):
+        types[f"previous.{name}"] = "number"
+    types["previous.grade"] = "string"
+    types["previous.category"] = "string"
     return types
 
 

@@ -21,6 +21,7 @@ from kaohe.engine.ruleset.compiled import Ruleset
 from kaohe.engine.ruleset.extends import load_merged
 from kaohe.engine.ruleset.factchecks import plan_checks
 from kaohe.engine.ruleset.formulas import plan_indicators
+from kaohe.engine.ruleset.rollups import check_rollups
 from kaohe.engine.ruleset.validation import unknown_keys, validate_model
 
 register({"ruleset.not_found": ("找不到规则集文件：{path}", "ruleset file not found: {path}")})
@@ -36,6 +37,7 @@ def load_ruleset(path: str | Path, *, strict: bool = False) -> Ruleset:
     model = validate_model(data, smap)
     problems: list[Problem] = [w for w in warnings if strict]
     checks.check_facts(model, smap, problems)
+    check_rollups(model, smap, problems)
     plan = plan_indicators(model, smap, problems)
     fact_checks = plan_checks(model, smap, problems)
     weights = checks.resolve_weights(model, smap, problems)

@@ -10,6 +10,7 @@ from :class:`RulesetModel`.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from fractions import Fraction
 from typing import Annotated, Any, Literal
 
@@ -55,6 +56,17 @@ class CategoryModel(_Model):
     description: str | None = None
 
 
+class RollupModel(_Model):
+    """A fact computed from stored runs of shorter periods (the quarters of a year), not read from a file."""
+
+    ruleset: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+                                  description="the ruleset family whose runs are rolled up (an id works too)")]
+    of: Annotated[str, Field(min_length=1, description="score | base_score | points | rank | grade | "
+                                                       "light.<indicator> | <indicator>")]
+    agg: Literal["mean", "sum", "min", "max", "last", "count"]
+    value: Number | str | None = Field(default=None, description="with agg: count, count sub-periods equal to it")
+
+
 class FactModel(_Model):
     """One input per unit and period."""
 
@@ -70,6 +82,7 @@ class FactModel(_Model):
         default=None, description="Who supplies it (a department, e.g. 信访局); kaohe form writes a sheet per source")
     suspicious_ratio: Number | None = Field(
         default=None, ge=0, description="Override the ruleset's suspicious_ratio for this fact (0 = never)")
+    rollup: RollupModel | None = Field(default=None, description="computed from stored runs of the sub-periods")
 
     @field_validator("suspicious_ratio")
     @classmethod
@@ -299,6 +312,13 @@ class TestUnitModel(_Model):
     facts: dict[str, Any] = Field(default_factory=dict)
     previous: dict[str, Any] | None = Field(
         default=None, description="what previous. reads for this unit (else the case's previous)")
+    history: dict[str, dict[str, Any]] | None = Field(
+        default=None, description="this unit's indicator values in earlier periods (else the case's history)")
+
+    @field_validator("history", mode="before")
+    @classmethod
+    def _history_keys_as_text(cls, v: Any) -> Any:
+        return {str(k): val for k, val in v.items()} if isinstance(v, dict) else v
 
 
 class TestCaseModel(_Model):
@@ -308,10 +328,25 @@ class TestCaseModel(_Model):
 
     name: str
     category: str | None = None
+    period: str | None = Field(default=None, description="the case's period (default: after the last history period)")
     facts: dict[str, Any] | None = None
-    previous: dict[str, Any] | None = None
+    previous: dict[str, Any] | None = Field(
+        default=None, description="what previous. reads: {fact, indicator, light.x, score.x, grade …: value}")
+    history: dict[str, dict[str, Any]] | None = Field(
+        default=None, description="earlier periods' indicator values, {2025Q1: {indicator: value}}, for trends")
     units: list[TestUnitModel] | None = None
     expect: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("period", mode="before")
+    @classmethod
+    def _period_as_text(cls, v: Any) -> Any:
+        # ``period: 2025`` (a year) is written as a number in YAML
+        return str(v) if isinstance(v, int) and not isinstance(v, bool) else v
+
+    @field_validator("history", mode="before")
+    @classmethod
+    def _history_keys_as_text(cls, v: Any) -> Any:
+        return {str(k): val for k, val in v.items()} if isinstance(v, dict) else v
 
     @model_validator(mode="after")
     def _facts_xor_units(self) -> TestCaseModel:
@@ -338,11 +373,27 @@ class ReportOptions(_Model):
         default="category", description="order of units in reports: category, rank (place) or facts (the facts file)")
 
 
+_YEAR_SUFFIX = re.compile(r"[-_.]?(?:19|20)\d{2}$")
+
+
+def default_family(ruleset_id: str) -> str:
+    """The family of a ruleset id without ``family:``: the id without a trailing year.
+
+    ``shunde-court-2025`` and ``shunde-court-2026`` are both ``shunde-court``.
+    """
+    stripped = _YEAR_SUFFIX.sub("", ruleset_id)
+    return stripped or ruleset_id
+
+
 class RulesetModel(_Model):
     """A whole ruleset, format version 1."""
 
     kaohe: Literal[1] = Field(description="Format version")
     id: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
+    family: Annotated[str | None, Field(
+        default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+        description="the versions of one appraisal over the years (previous., rollups, alerts); "
+                    "default: the id without a trailing year")]
     name: str
     description: str | None = None
     extends: str | None = None
@@ -372,3 +423,8 @@ class RulesetModel(_Model):
         if v != 0 and v <= 1:
             raise ValueError("model.suspicious_ratio")
         return v
+
+    @property
+    def family_id(self) -> str:
+        """``family``, or the id without a trailing year (see :func:`default_family`)."""
+        return self.family or default_family(self.id)

@@ -65,16 +65,9 @@ def stored_records(store: Store, info: RunInfo) -> list[dict[str, Any]]:
 
 def evaluate_facts(store: Store, ruleset: Ruleset, facts: FactTable) -> list[UnitResult]:
     """What ``kaohe run`` computes (with ``previous.`` and history from the store), not stored."""
-    from kaohe.engine.evaluate import evaluate
-    from kaohe.engine.run import _history
+    from kaohe.engine.inputs import evaluate_stored_inputs
 
-    model = ruleset.model
-    previous = (store.previous_values(model.id, str(facts.period.previous()),
-                                      keys=[n[len("previous."):] for n in ruleset.rules.fields
-                                            if n.startswith("previous.")])
-                if facts.period is not None else {})
-    evaluation = evaluate(ruleset, facts, previous=previous, history=_history(store, ruleset, facts.period))
-    return list(evaluation.iter_units())
+    return list(evaluate_stored_inputs(ruleset, facts, store).iter_units())
 
 
 def preview_run(store: Store, ruleset: Ruleset, info: RunInfo, lang: Lang) -> Preview:
