@@ -1,8 +1,8 @@
 """The run record: runs keep their family, inputs hash, what they supersede and why, their sources;
 publications (公示) are kept beside the runs.
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 
 Existing runs get the family of their ruleset id (the id without a trailing
 year, as a ruleset without ``family:`` has) and no superseded run: the newest
@@ -16,8 +16,8 @@ import re
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004"
-down_revision = "0003"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
