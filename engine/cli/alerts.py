@@ -9,6 +9,7 @@ from rich.table import Table
 
 from kaohe.engine.cli.options import DbOpt, JsonOpt, LangOpt, lang_of
 from kaohe.engine.cli.output import out, print_json, reported
+from kaohe.engine.cli.translate import register_help
 from kaohe.engine.i18n import register, text
 
 register(
@@ -34,7 +35,7 @@ def alerts(
     family: Annotated[str | None, typer.Option("--family", help="one ruleset family")] = None,
     db: DbOpt = None,
     as_json: JsonOpt = False,
-    lang: LangOpt = "zh",
+    lang: LangOpt = None,
 ) -> None:
     """List alerts: when each was raised, whether it is still open, for how many periods, and the notes."""
     if ctx.invoked_subcommand is not None:
@@ -65,7 +66,7 @@ def note(
     alert: Annotated[str, typer.Argument(metavar="ALERT", help="alert id (a unique prefix is enough)")],
     note_text: Annotated[str, typer.Argument(metavar="TEXT", help="the measures taken, e.g. 已开展 6S 管理培训")],
     db: DbOpt = None,
-    lang: LangOpt = "zh",
+    lang: LangOpt = None,
 ) -> None:
     """Keep a note of the measures taken with an alert."""
     from kaohe.engine.alerts import add_note
@@ -76,5 +77,17 @@ def note(
         a = add_note(Store(db), alert, note_text)
         out.print(text("cli.alerts.noted", lg, id=a.id, unit=a.name, label=a.label), markup=False)
 
+
+register_help({
+    "督办 follow-up: alerts from the period raised until cleared; notes on measures":
+        "督办跟踪：每条预警从首次亮起的考核期直到消除；以及整改措施的记录",
+    alerts: "列出预警：何时亮起、是否仍未消除、持续了几个考核期，以及整改记录。",
+    "only alerts not cleared yet": "只列出尚未消除的预警",
+    "one unit (id or name)": "只列出这个单位（编号或名称）",
+    "one ruleset family": "只列出这个规则集族",
+    note: "为一条预警记录已采取的整改措施。",
+    "alert id (a unique prefix is enough)": "预警编号（唯一的前缀即可）",
+    "the measures taken, e.g. 已开展 6S 管理培训": "已采取的措施，如 已开展 6S 管理培训",
+})
 
 COMMANDS = {"alerts": alerts_app}

@@ -153,6 +153,7 @@ def _print_plugins(rows: list[dict[str, Any]], lg: Lang) -> None:
 COMMANDS = {"validate": validate, "schema": schema, "plugins": plugins}
 
 register_help({
+    "the schema of `kaohe diff --json` instead": "改为输出 `kaohe diff --json` 的 JSON Schema",
     validate: "加载并检查规则集；有规则集无效时列出全部问题，退出码为 1。",
     "ruleset files or folders": "规则集文件或文件夹",
     schema: "输出规则集文件的 JSON Schema（供编辑器自动补全和检查，含各插件 with: 的参数）。",

@@ -368,7 +368,7 @@ register_help({
     "facts from this SQL query (with --facts-db)": "从这个 SQL 查询读取事实数据（与 --facts-db 一起使用）",
     "database URL the --facts-sql query runs on": "--facts-sql 查询所在数据库的地址",
     "e.g. 2025Q1": "考核期间，如 2025Q1",
-    "re-run even if stored": "即使已保存过也重新运行",
+    "store a new run even if the same inputs are stored": "即使相同输入的运行已保存，也保存一次新的运行",
     "XLSX sheet name": "XLSX 工作表名称",
     "also write a report (see --format)": "同时写出报告（格式见 --format）",
     explain: "逐项解释某单位在一次已保存运行中得到的每一个数字。",

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from kaohe.engine.cli.options import DbOpt, JsonOpt, LangOpt, StrictOpt, lang_of
 from kaohe.engine.cli.output import err, out, print_json, reported
+from kaohe.engine.cli.translate import register_help
 from kaohe.engine.i18n import Lang, register, text
 
 register(
@@ -42,7 +43,7 @@ def diff(
     db: DbOpt = None,
     as_json: JsonOpt = False,
     strict: StrictOpt = False,
-    lang: LangOpt = "zh",
+    lang: LangOpt = None,
 ) -> None:
     """What a rule change would do: rule changes in words, grade transitions, causes, flatness.
 
@@ -140,5 +141,17 @@ def _matrix_table(matrix: dict, title: str, t: dict[str, str]) -> Table:  # type
     table.add_row(t["total"], *map(str, matrix["totals"]), str(sum(matrix["totals"])))
     return table
 
+
+register_help({
+    diff: "规则变化会带来什么影响：用文字说明规则的变化、等次变化矩阵、变化的原因、分数的离散程度。\n\n"
+          "不保存任何结果。退出码：1 规则集无效，2 事实数据无效，3 失败。",
+    "two ruleset files with --facts; one run with --ruleset; or two runs":
+        "两个规则集文件（加 --facts）；一次运行（加 --ruleset）；或两次运行",
+    "facts file evaluated under both rulesets": "在两个规则集下分别评估的事实数据文件",
+    "new ruleset to evaluate the run's facts under": "用来重新评估该次运行事实数据的新规则集",
+    "e.g. 2025Q4 (with --facts)": "考核期间，如 2025Q4（与 --facts 一起使用）",
+    "also write x.html, x.md or x.xlsx": "同时写出报告 x.html、x.md 或 x.xlsx",
+    "units listed on the terminal": "终端上列出的单位数",
+})
 
 COMMANDS = {"diff": diff}
