@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_cli_e2e import MINI, Q1
+from tests.samples import MINI, Q1
 
 RED = Q1  # c03 closes 70 of 100: red every quarter it appears like this
 GREEN = Q1.replace("c03,刑三庭,criminal,100,70", "c03,刑三庭,criminal,100,90")
@@ -116,8 +116,8 @@ def test_the_report_has_a_follow_up_section(court, kaohe, tmp_path):
     assert "持续最久：刑三庭（red\\_twice）（2 期）" in md  # Markdown-escaped
     cards = kaohe("report", q3_id, "--format", "md", "--per-unit", "--out", tmp_path / "cards")
     assert cards.exit_code == 0
-    assert "督办跟踪" in (tmp_path / "cards" / "c03.md").read_text(encoding="utf-8")
-    assert "督办跟踪" not in (tmp_path / "cards" / "c01.md").read_text(encoding="utf-8")
+    assert "督办跟踪" in (tmp_path / "cards" / "刑三庭.md").read_text(encoding="utf-8")
+    assert "督办跟踪" not in (tmp_path / "cards" / "刑一庭.md").read_text(encoding="utf-8")
 
 
 def test_the_demo_report_follows_up_the_courts_alerts_and_rolls_up_the_year(tmp_path):

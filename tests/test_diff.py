@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from kaohe.engine.diff.schema import DiffDocument
-from tests.test_cli_e2e import MINI, Q1
+from tests.samples import MINI, Q1
 
 ROOT = Path(__file__).resolve().parent.parent
 HEALTH = ROOT / "rulesets" / "wulate-health" / "health.yaml"

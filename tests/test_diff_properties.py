@@ -148,7 +148,7 @@ def test_causes_add_up_to_the_score_change(third_old: bool, third_new: bool, dat
             assert any(c.kind in ("veto", "quota") for c in u.causes), u
     for unit in old_ev.units:
         if unit not in listed:
-            i, j = old_ev.index(unit), new_ev.index(unit)
+            i, j = list(old_ev.units).index(unit), list(new_ev.units).index(unit)
             assert old_ev.score[i] == new_ev.score[j] or (old_ev.score[i] != old_ev.score[i])
     doc = result.as_json()
     assert sum(t["count"] for t in doc["transitions"]) == len(records)

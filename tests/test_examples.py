@@ -91,9 +91,28 @@ def test_example_facts_run_in_period_order(ruleset_rel: str, tmp_path: Path) -> 
         assert all(u.name in text for u in outcome.units)
 
 
+# the annual 评优 rolls up the court's four quarterly runs (rollup: facts), so it runs after them
+ANNUAL_RULESET, ANNUAL_FACTS = "shunde-court-annual/annual.yaml", "shunde-court-annual/2025.csv"
+
+
+def test_the_annual_example_rolls_up_the_court_quarters(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path}/k.db"
+    quarters = [run(ROOT / "rulesets/shunde-court/court.yaml", EXAMPLES / f, db=db)
+                for f in REGION_RUNS["shunde-court/court.yaml"]]
+    annual = run(ROOT / "rulesets" / ANNUAL_RULESET, EXAMPLES / ANNUAL_FACTS, db=db)
+    assert annual.info.period == "2025" and annual.info.units == quarters[-1].info.units
+    by_unit = {u.unit: u for u in annual.units}
+    for unit in by_unit:  # q_score is the mean of the unit's four quarterly scores
+        scores = [next(u.score for u in q.units if u.unit == unit) for q in quarters]
+        assert by_unit[unit].indicators["quarterly"].value == pytest.approx(sum(scores) / 4)
+    assert {u.grade for u in annual.units} >= {"优秀", "称职"}
+    assert set(annual.info.sources["rollups"]["q_score"]["runs"].values()) == {q.info.id for q in quarters}
+
+
 def test_every_example_file_is_used() -> None:
-    """Facts files are run by REGION_RUNS; ratings files (``ratings*.csv``) are named by a ruleset's ``file:``."""
-    used = {p for files in REGION_RUNS.values() for entry in files for p in _files(entry)}
+    """Facts files are run by REGION_RUNS (and the annual rollup); ratings files (``ratings*.csv``) are
+    named by a ruleset's ``file:``."""
+    used = {p for files in REGION_RUNS.values() for entry in files for p in _files(entry)} | {ANNUAL_FACTS}
     found = {p.relative_to(EXAMPLES).as_posix() for p in region_csvs()}
     ratings = {p for p in found if Path(p).name.startswith("ratings")}
     assert found - ratings - UNITS_FILES == used

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_cli_e2e import MINI, Q1
+from tests.samples import MINI, Q1
 
 QUARTERS = {
     "2025Q1": Q1,

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from kaohe.engine.store import AlertRow, FiringRow, IndicatorRow, RunRow, Store, UnitRow
-from tests.test_cli_e2e import MINI, Q1
+from tests.samples import MINI, Q1
 
 ROOT = Path(__file__).resolve().parent.parent
 Q1_FIXED = Q1.replace("c03,刑三庭,criminal,100,70", "c03,刑三庭,criminal,100,90")
@@ -89,7 +89,7 @@ def test_superseding_a_published_run_needs_a_reason_and_the_report_shows_the_cor
     text = (tmp_path / "fixed.md").read_text(encoding="utf-8")
     assert f"更正说明：运行 {first} 的结果已于" in text and "原因：刑三庭结案数录入错误" in text
     assert "| 刑三庭 (c03) |" in text  # the unit whose result was corrected
-    assert "| 刑一庭 (c01) |" not in text.split("## 概览")[0]  # unchanged units are not listed
+    assert "| 刑一庭 (c01) |" not in text.split("## 领导摘要")[0]  # unchanged units are not listed
     html = kaohe("report", fixed, "--out", tmp_path / "fixed.html")
     assert html.exit_code == 0 and "更正说明" in (tmp_path / "fixed.html").read_text(encoding="utf-8")
     old = kaohe("report", first, "--format", "md", "--out", tmp_path / "old.md")
@@ -97,7 +97,7 @@ def test_superseding_a_published_run_needs_a_reason_and_the_report_shows_the_cor
     assert f"本运行已被运行 {fixed} 替代" in (tmp_path / "old.md").read_text(encoding="utf-8")
     cards = kaohe("report", fixed, "--format", "md", "--per-unit", "--out", tmp_path / "cards")
     assert cards.exit_code == 0
-    c01 = (tmp_path / "cards" / "c01.md").read_text(encoding="utf-8")
+    c01 = (tmp_path / "cards" / "刑一庭.md").read_text(encoding="utf-8")
     assert "更正说明" in c01 and "c03" not in c01  # a unit's card shows no other unit's correction
 
 

@@ -157,13 +157,13 @@ def test_ctrl_c_while_the_results_are_printed_says_the_run_is_stored(court, kaoh
 def test_ctrl_c_during_evaluation_stores_nothing(court, kaohe, monkeypatch):
     import kaohe.engine.run as run_module
 
-    real = run_module.evaluate
+    real = run_module.evaluate_with
 
     def evaluate(*args, **kwargs):
         real(*args, **kwargs)
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(run_module, "evaluate", evaluate)
+    monkeypatch.setattr(run_module, "evaluate_with", evaluate)
     r = kaohe(*run_args(court, "--lang", "en"))
     assert r.exit_code == 3 and "interrupted; nothing was stored" in r.stderr
     assert stored_runs(court) == 0
