@@ -12,12 +12,13 @@ def main() -> None:
     """Start the ``kaohe`` command line."""
     try:
         from kaohe.engine.cli import main as cli_main
+
+        cli_main()  # handles Ctrl-C itself once a command runs; this catches the moments before
     except KeyboardInterrupt:
         from kaohe.engine.cli.output import say_interrupted
 
         say_interrupted()
         raise SystemExit(3) from None
-    cli_main()
 
 
 if __name__ == "__main__":
