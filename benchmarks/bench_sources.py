@@ -77,8 +77,10 @@ def measure(n: int) -> str:
         run(RULESET, folder / "all.csv", period="2025Q1", db=db)
         facts = load_facts(folder / "all.csv", m.facts, m.categories, period_kind=m.period, period="2025Q2")
         store = Store(db)
-        read = best(lambda: previous_facts(store, m.id, "2025Q1", facts.units, compared_facts(m)))
-        earlier = previous_facts(store, m.id, "2025Q1", facts.units, compared_facts(m))
+        before = store.current_run(m.family_id, "2025Q1")
+        before_id = before.id if before is not None else None
+        read = best(lambda: previous_facts(store, before_id, facts.units, compared_facts(m)))
+        earlier = previous_facts(store, before_id, facts.units, compared_facts(m))
         compare = best(lambda: suspicious(rs, facts, earlier))
     return (f"{n:>8} units: one file {one:6.2f} s | three files joined {three:6.2f} s ({three / one:.1f}×) | "
             f"previous facts read {read:5.2f} s, compared {compare:5.3f} s")
