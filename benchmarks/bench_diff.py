@@ -1,6 +1,6 @@
 """``kaohe diff`` at scale: each form against one ``kaohe run`` of the same facts.
 
-A seeded synthetic court (benchmarks/bench_run.py's facts and ruleset, without DEA) is run once,
+A seeded synthetic court (benchmarks/bench_stages.py's facts and ruleset, without DEA) is run once,
 then compared with a "next year" version (other weights, a stricter closure-rate scale, a smaller
 quota) in the three forms, all through the installed CLI with ``--json`` (the full document,
 every changed unit with its causes, written to /dev/null):
@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_run import bench_ruleset, write_facts  # noqa: E402
+from bench_stages import bench_ruleset, write_facts  # noqa: E402
 
 KAOHE = Path(sys.executable).parent / "kaohe"
 

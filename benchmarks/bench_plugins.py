@@ -9,6 +9,7 @@ AHP and rating with 100k ratings in seconds
 
 from __future__ import annotations
 
+import argparse
 import time
 
 import numpy as np
@@ -27,6 +28,7 @@ def timed(label: str, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
 
 
 def main() -> None:
+    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
     rng = np.random.default_rng(42)
     n = 1000
     x = rng.uniform(1, 100, (n, 3))

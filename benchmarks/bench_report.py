@@ -7,6 +7,7 @@ Target: under 10 s for 10k units.  Above 200 units the cards carry no charts.
 
 from __future__ import annotations
 
+import argparse
 import random
 import resource
 import sys
@@ -18,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from kaohe.engine.report import write_report  # noqa: E402
 from kaohe.engine.run import run  # noqa: E402
-from tests.test_cli_e2e import MINI  # noqa: E402
+from tests.samples import MINI  # noqa: E402
 
 
 def facts_csv(n: int, seed: int = 7) -> str:
@@ -34,7 +35,9 @@ def facts_csv(n: int, seed: int = 7) -> str:
 
 
 def main() -> None:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("units", type=int, nargs="?", default=10_000, help="how many units (default 10000)")
+    n = ap.parse_args().units
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         (root / "mini.yaml").write_text(MINI.lstrip(), encoding="utf-8")
