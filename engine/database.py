@@ -9,7 +9,12 @@ it must cope with the others:
   first read, so two writers queue instead of one failing when it upgrades
   its read lock ("database is locked").  A database that cannot be written
   (a read-only file system, a read-only file) is opened read-only, so runs
-  can still be listed and reported.
+  can still be listed and reported.  A new database file appears complete:
+  it is built under a temporary name beside it (WAL mode, every migration) and
+  hard-linked into place, so no process ever opens a half-made file (switching
+  a brand-new file to WAL while another process does the same fails at once
+  with "database is locked", without waiting); a process that loses that race
+  uses the winner's file.
 - **PostgreSQL** serialises schema migrations and the writing of one run id
   with transaction-scoped advisory locks.
 - **Any database**: a write transaction that loses a race (a lock timeout, a
@@ -23,6 +28,7 @@ from __future__ import annotations
 
 import os
 import random
+import secrets
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
@@ -32,7 +38,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import ExceptionContext
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 
 from kaohe.engine.errors import Hint, Location, Problem, RunError
 from kaohe.engine.i18n import register
@@ -60,11 +66,44 @@ def open_engine(url: str) -> Engine:
     path = _sqlite_path(url)
     if path is not None and not _writable(path):
         return _readonly_sqlite(path)
+    if path is not None and not path.exists():
+        _create_sqlite(path)
+    engine = _sqlite_engine(url)
+    _report_corruption(engine, path)
+    return engine
+
+
+def _sqlite_engine(url: str) -> Engine:
     engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_S})
     event.listen(engine, "connect", _sqlite_connect)
     event.listen(engine, "begin", _sqlite_begin)
-    _report_corruption(engine, path)
     return engine
+
+
+def _create_sqlite(path: Path) -> None:
+    """Make the new database ``path`` appear at once with its whole schema, in WAL mode.
+
+    It is built as a hidden file in the same folder and hard-linked to ``path``:
+    the link fails when another process linked its copy first, and that copy
+    is used.  Where the copy cannot be made (no such folder, no hard links on
+    that drive) nothing is changed and the database is created as it is opened.
+    """
+    from kaohe.engine.migrations import upgrade
+
+    building = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.new")
+    engine: Engine | None = None
+    try:
+        engine = _sqlite_engine(f"sqlite:///{building}")
+        upgrade(engine)
+        engine.dispose()  # the last connection closes: the WAL is checkpointed into the file
+        os.link(building, path)
+    except (OSError, SQLAlchemyError):
+        pass  # FileExistsError: another process made it; otherwise the ordinary way reports what is wrong
+    finally:
+        if engine is not None:
+            engine.dispose()
+        for leftover in (building, Path(f"{building}-wal"), Path(f"{building}-shm")):
+            leftover.unlink(missing_ok=True)
 
 
 def is_readonly(engine: Engine) -> bool:
@@ -141,9 +180,27 @@ def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
     dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
     cur.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-    cur.execute("PRAGMA journal_mode=WAL")
+    _wal(cur)
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()
+
+
+def _wal(cur: sqlite3.Cursor) -> None:
+    """Switch to WAL mode; SQLite refuses at once, without the busy timeout, while another
+    process switches the same file (a database kaohe 0.1.0 made), so this waits itself."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    while True:
+        try:
+            cur.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as e:
+            if not _busy(str(e)) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02 + 0.08 * random.random())
+
+
+def _busy(message: str) -> bool:
+    return any(s in message.lower() for s in ("database is locked", "busy"))
 
 
 def _sqlite_begin(conn: Connection) -> None:

@@ -4,12 +4,16 @@ Each process starts from a barrier, so they create the schema, take locks and
 insert at the same moment.  Four of them store distinct runs and four repeat
 one of those inputs (an identical run must be re-used, not a UNIQUE failure).
 Every process must succeed, and the database must hold exactly the four runs,
-each complete and equal to what a single process stores.
+each complete and equal to what a single process stores.  Opening a new database
+is raced on its own too: switching a file to WAL while another process holds its
+write lock used to fail at once with "database is locked" (about one round of forty
+on a new database); the single-process tests below force that moment.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import sqlite3
 import textwrap
 from pathlib import Path
 
@@ -112,3 +116,109 @@ def test_eight_processes_store_into_one_new_postgresql_database(files, tmp_path,
             conn.execute(text(f"DROP TABLE IF EXISTS {table} CASCADE"))
     engine.dispose()
     _check(files, pg_url, tmp_path)
+
+
+OPEN_ROUNDS = 6
+
+
+def _open_child(db: str, barrier, results) -> None:  # type: ignore[no-untyped-def]
+    from kaohe.engine.store import Store
+
+    try:
+        barrier.wait(timeout=60)
+        store = Store(db)
+        results.put(("ok", str(len(store.list_runs()))))
+        store.engine.dispose()
+    except BaseException as e:  # noqa: BLE001 - any failure in the child is reported to the test
+        results.put(("error", f"{type(e).__name__}: {e}"))
+
+
+@pytest.mark.parametrize("start", ["absent", "empty file", "rollback journal"])
+def test_eight_processes_open_one_new_sqlite_database_at_once(tmp_path, start):
+    from kaohe.engine.migrations import HEAD
+    from kaohe.engine.store import Store  # imported once, before the children fork
+
+    Store(f"sqlite:///{tmp_path / 'warm.db'}").engine.dispose()  # and Alembic's scripts loaded
+    ctx = multiprocessing.get_context("fork")
+    for n in range(OPEN_ROUNDS // 3):
+        path = tmp_path / f"new{n}.db"
+        if start == "empty file":
+            path.touch()
+        elif start == "rollback journal":  # a database made by another tool, not yet in WAL mode
+            with sqlite3.connect(path) as conn:
+                conn.execute("CREATE TABLE notes (text TEXT)")
+            conn.close()
+        barrier, results = ctx.Barrier(PROCESSES), ctx.Queue()
+        procs = [ctx.Process(target=_open_child, args=(f"sqlite:///{path}", barrier, results))
+                 for _ in range(PROCESSES)]
+        for p in procs:
+            p.start()
+        outcomes = [results.get(timeout=120) for _ in procs]
+        for p in procs:
+            p.join(timeout=30)
+        assert outcomes == [("ok", "0")] * PROCESSES, f"round {n}: {outcomes}"
+        with sqlite3.connect(path) as conn:
+            assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+            assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [(HEAD,)]
+        conn.close()
+        assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".new")] == []  # no copy left behind
+
+
+def test_switching_to_wal_waits_for_another_writer_instead_of_failing(tmp_path):
+    """SQLite refuses the switch at once (no busy timeout) while another connection holds
+    the write lock of a rollback-journal database; kaohe waits for it."""
+    import threading
+    import time
+
+    from kaohe.engine.database import open_engine
+
+    path = tmp_path / "old.db"
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("CREATE TABLE notes (text TEXT)")
+    holder.execute("BEGIN IMMEDIATE")  # the write lock, as another process storing a run holds it
+    holder.execute("INSERT INTO notes VALUES ('x')")
+    release = threading.Timer(1.0, lambda: holder.execute("COMMIT"))
+    release.start()
+    started = time.monotonic()
+    try:
+        engine = open_engine(f"sqlite:///{path}")
+        with engine.connect() as conn:
+            mode = conn.exec_driver_sql("PRAGMA journal_mode").scalar_one()
+        engine.dispose()
+    finally:
+        release.join()
+        holder.close()
+    assert mode == "wal" and time.monotonic() - started >= 0.9
+
+
+def test_a_new_database_made_meanwhile_by_another_process_is_used_as_it_is(tmp_path, monkeypatch):
+    from kaohe.engine import database
+
+    path = tmp_path / "kaohe.db"
+    real_link = database.os.link
+
+    def other_process_first(src: str, dst: str) -> None:
+        with sqlite3.connect(dst) as conn:  # the winner's database, with a run of its own
+            conn.execute("CREATE TABLE winner (x)")
+        conn.close()
+        real_link(src, dst)  # FileExistsError, as when the race is lost
+
+    monkeypatch.setattr(database.os, "link", other_process_first)
+    database._create_sqlite(path)
+    monkeypatch.undo()
+    with sqlite3.connect(path) as conn:
+        assert [t for (t,) in conn.execute("SELECT name FROM sqlite_master")] == ["winner"]
+    conn.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kaohe.db"]  # the copy it built is gone
+
+
+def test_a_new_database_appears_whole_in_wal_mode(tmp_path):
+    from kaohe.engine.migrations import HEAD
+    from kaohe.engine.store import Store
+
+    Store(f"sqlite:///{tmp_path / 'kaohe.db'}").engine.dispose()
+    with sqlite3.connect(tmp_path / "kaohe.db") as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [(HEAD,)]
+    conn.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kaohe.db"]
