@@ -18,6 +18,7 @@ from kaohe.engine.grouped import Grouped
 
 if TYPE_CHECKING:
     from kaohe.engine.details import MetricRecord
+    from kaohe.engine.errors import Problem
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -117,7 +118,8 @@ class Evaluation:
 
     ``firings``, ``alerts`` and ``notes`` are shared by the units of a group
     (engine/grouped.py); ``metric_details`` maps each plugin-metric indicator
-    to what its metric recorded.
+    to what its metric recorded; ``warnings`` are what the evaluation noticed (a
+    formula that overflowed for some units).
     """
 
     units: Sequence[str]
@@ -139,6 +141,7 @@ class Evaluation:
     quota_notes: dict[str, str] = field(default_factory=dict)
     ties: list[Tie] = field(default_factory=list)
     metric_details: dict[str, MetricRecord] = field(default_factory=dict)
+    warnings: list[Problem] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.units)

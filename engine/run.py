@@ -213,6 +213,7 @@ def run(
         if on_stored is not None:
             on_stored(saved)
     timings.measure("store", t)
+    warnings += evaluation.warnings
     warnings += warning_problems(evaluation.metric_details, ruleset.locate)
     return RunOutcome(saved, evaluation.views(), False, ruleset, evaluation, warnings)
 

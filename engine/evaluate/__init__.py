@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from kaohe.engine.details import MetricRecord
+from kaohe.engine.errors import Problem
 from kaohe.engine.evaluate.candidates import candidates, distinct, records, rule_columns
 from kaohe.engine.evaluate.effects import combine
 from kaohe.engine.evaluate.indicators import compute_indicators, fact_environment, previous_columns
@@ -83,7 +84,8 @@ def evaluate(
     env = fact_environment(facts)
     env.update(previous_columns(ruleset, facts.units, previous or {}))
     records: dict[str, MetricRecord] = {}
-    values = compute_indicators(ruleset, facts, env, history, records)
+    warnings: list[Problem] = []
+    values = compute_indicators(ruleset, facts, env, history, records, warnings)
     t = timings.measure("indicators", t)
 
     weights = weight_columns(ruleset.weights, categories, model.indicators)
@@ -144,6 +146,7 @@ def evaluate(
         quota_notes={facts.units[i]: g for i, g in demoted.items()},
         ties=ties,
         metric_details=records,
+        warnings=warnings,
     )
 
 

@@ -9,7 +9,9 @@ that is not finite (division by zero, overflow) becomes missing.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 import numpy as np
 
@@ -29,6 +31,20 @@ from kaohe.engine.expr.nodes import (
 )
 
 Env = Mapping[str, np.ndarray]
+
+_OVERFLOWS: ContextVar[list[np.ndarray] | None] = ContextVar("kaohe_overflows", default=None)
+
+
+@contextmanager
+def watch_overflow() -> Iterator[list[np.ndarray]]:
+    """Collect, while inside, a mask of the rows where arithmetic on finite numbers overflowed
+    (the value is still missing; a caller may prefer to report the rows)."""
+    masks: list[np.ndarray] = []
+    token = _OVERFLOWS.set(masks)
+    try:
+        yield masks
+    finally:
+        _OVERFLOWS.reset(token)
 
 
 def evaluate(node: Node, env: Env) -> np.ndarray:
@@ -99,6 +115,13 @@ def _arith(op: str, left: np.ndarray, right: np.ndarray) -> np.ndarray:
             out = np.where(b == 0, np.nan, a / np.where(b == 0, 1.0, b))
         else:
             out = np.where(np.isnan(a) | np.isnan(b), np.nan, np.power(a, b))
+        sink = _OVERFLOWS.get()
+        if sink is not None:
+            over = np.isinf(out) & np.isfinite(a) & np.isfinite(b)
+            if op == "**":
+                over &= a != 0  # 0 ** -1 is a division by zero, not an overflow
+            if np.any(over):
+                sink.append(np.asarray(over))
     return _finite(np.asarray(out, dtype=np.float64))
 
 
