@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from kaohe.engine.i18n import Lang, text
+from kaohe.engine.visible import shown
 
 
 @dataclass(frozen=True)
@@ -33,8 +34,8 @@ class Location:
                 parts.append(str(self.column))
         head = ":".join(p for p in parts if p != "") if any(parts) else ""
         if self.path:
-            return f"{head} [{self.path}]" if head else f"[{self.path}]"
-        return head
+            head = f"{head} [{self.path}]" if head else f"[{self.path}]"
+        return shown(head)  # a path holding a bidi override is shown as <U+202E>
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
+from kaohe.engine.visible import shown
+
 Lang = Literal["zh", "en"]
 
 _CATALOGUE: dict[str, tuple[str, str]] = {}
@@ -49,6 +51,8 @@ def text(code: str, lang: Lang = "zh", **params: object) -> str:
     if texts is None:
         return f"{code} {params}" if params else code
     template = texts[0] if lang == "zh" else texts[1]
+    # text from files may hide bidi overrides or zero-width characters: show them as <U+202E>
+    params = {k: shown(v, keep_lines=True) if isinstance(v, str) else v for k, v in params.items()}
     try:
         return template.format(**{k: _phrase(v, lang) for k, v in params.items()})
     except (KeyError, IndexError, ValueError):
@@ -82,5 +86,7 @@ register(
         "hint.did_you_mean": ("您是否想写 `{name}`？", "did you mean `{name}`?"),
         "hint.choices": ("可选值：{choices}", "expected one of: {choices}"),
         "summary.errors": ("共 {count} 个错误", "{count} error(s)"),
+        "hint.visible_id": ("编号只用 ASCII 字母、数字、_ - . 或可见的中文；重新键入该编号，不要从别处粘贴",
+                            "ids use ASCII letters, digits, _ - . or visible Chinese; type the id again rather than pasting it"),
     }
 )

@@ -35,6 +35,9 @@ from kaohe.engine.facts.table import (
 )
 from kaohe.engine.period import Period, parse_period
 from kaohe.engine.ruleset.model import CategoryModel, FactModel
+from kaohe.engine.visible import invisible
+
+FIELD_LIMIT = csv.field_size_limit()  # 131,072 characters, as Python's csv module reads
 
 # what str.strip() removes (every character for which str.isspace() is true), so trimming
 # agrees with the row path; tests/test_facts_arrow.py checks the list against Python's
@@ -177,6 +180,11 @@ def _build(ctx: _Context, columns: Mapping[str, int], table: Any, kind: str, wan
             table = table.filter(keep)  # the row path skips blank rows too
             if lines is not None:
                 lines = lines[keep.to_numpy(zero_copy_only=False)]
+    for i in range(table.num_columns):  # the row path reports a cell over the CSV field limit or a NUL byte
+        c = table.column(i)
+        if (pa.types.is_string(c.type) or pa.types.is_large_string(c.type)) and len(c) and (
+                (pc.max(pc.utf8_length(c)).as_py() or 0) > FIELD_LIMIT or pc.any(pc.match_substring(c, "\x00")).as_py()):
+            raise _Unclean
     target = _select_period(ctx, columns, table, kind, wanted, require)
     if target is not None and "period" in columns:
         spellings = [s for s in pc.unique(_text(col("period"))).to_pylist()
@@ -190,6 +198,8 @@ def _build(ctx: _Context, columns: Mapping[str, int], table: Any, kind: str, wan
         raise _Unclean
     if pc.any(pc.equal(units, "")).as_py() or pc.count_distinct(units).as_py() != len(units):
         raise _Unclean  # empty or repeated unit ids are reported by the row path
+    if not pc.all(pc.utf8_is_printable(units)).as_py() and any(invisible(u) for u in units.to_pylist()):
+        raise _Unclean  # a bidi override or zero-width character in a unit id is reported by the row path
     order = pc.sort_indices(units)  # UTF-8 byte order is code point order, as Python sorts
     table = table.take(order)
     if lines is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,11 @@ register(
                         "no sheet `{sheet}` in the workbook (sheets: {sheets})"),
         "facts.ragged": ("第 {line} 行有 {got} 列，表头有 {expected} 列",
                          "row {line} has {got} cells; the header has {expected}"),
+        "facts.field_too_long": ("有一个单元格超过 {limit} 个字符，不像事实数据（引号没有配对？）",
+                                 "a cell is longer than {limit} characters, which no fact is (an unmatched quote?)"),
+        "facts.csv_syntax": ("CSV 格式错误：{error}", "CSV format error: {error}"),
+        "facts.json_deep": ("JSON 嵌套过深（上千层）：事实数据是对象列表，每个单位一个对象",
+                            "JSON nested too deeply (thousands of levels): facts are a list of objects, one per unit"),
     }
 )
 
@@ -46,6 +52,12 @@ class RawTable:
     rows: list[tuple[int, list[Any]]]
     header_line: int = 1
     sheet: str | None = None
+
+
+HEADER_ROWS = 11
+"""Rows of a sheet where its header may be: the first and the title rows above it (engine/facts/header.py)."""
+GAP = 256
+"""Empty columns that end a table: a cell beyond them (a stray mark at XFD1) is in no column."""
 
 
 class PercentCell(float):
@@ -92,7 +104,7 @@ def _read_csv(path: Path) -> RawTable:
     headers: list[str] | None = None
     header_line = 1
     problems: list[Problem] = []
-    for record in reader:
+    for record in _records(reader, path):
         line = reader.line_num
         if not any(c.strip() for c in record):
             continue
@@ -111,6 +123,25 @@ def _read_csv(path: Path) -> RawTable:
     if headers is None:
         raise FactsError(Problem("facts.empty", {}, Location(str(path))))
     return RawTable(str(path), headers, rows, header_line)
+
+
+def _records(reader: Any, path: Path) -> Iterator[list[str]]:
+    """The CSV reader's records; its errors (a field over the size limit, a NUL byte) located."""
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as e:
+            line = reader.line_num
+            if "field larger than field limit" in str(e):
+                problem = Problem("facts.field_too_long", {"limit": csv.field_size_limit()}, Location(str(path), line))
+            elif "NUL" in str(e):
+                problem = Problem("facts.nul_byte", {}, Location(str(path), line))
+            else:
+                problem = Problem("facts.csv_syntax", {"error": str(e)}, Location(str(path), line))
+            raise FactsError(problem) from None
+        yield record
 
 
 def _read_xlsx(path: Path, sheet: str | None) -> RawTable:
@@ -133,13 +164,28 @@ def _read_xlsx(path: Path, sheet: str | None) -> RawTable:
 
 
 def sheet_table(ws: Any, source: str) -> RawTable:
-    """One worksheet (opened read-only) as a raw table; percentage-formatted numbers become PercentCell."""
+    """One worksheet (opened read-only) as a raw table; percentage-formatted numbers become PercentCell.
+
+    A sheet's stated size is not trusted: one stray cell at XFD1048576 makes it
+    claim 17 billion cells, which openpyxl would pad every row to.  The size is
+    dropped, and the table is as wide as the rows where the header can be (the
+    first ``HEADER_ROWS``), each up to its last filled cell before a gap of
+    ``GAP`` empty columns; a cell beyond that belongs to no column, and a row
+    with nothing else is skipped like an empty one.
+    """
+    ws.reset_dimensions()
     headers: list[str] | None = None
     header_line = 1
     rows: list[tuple[int, list[Any]]] = []
+    width = 0
     for line, row in enumerate(ws.iter_rows(), start=1):
+        if not row:
+            continue  # a row missing from the file (openpyxl yields an empty one)
         cells = [_cell_value(c) for c in row]
-        if all(c is None or (isinstance(c, str) and not c.strip()) for c in cells):
+        if len(rows) < HEADER_ROWS:
+            width = max(width, _table_width(cells))
+        cells = _filled(cells[:width])
+        if not cells:
             continue
         if headers is None:
             headers = ["" if c is None else str(c).strip() for c in cells]
@@ -149,10 +195,34 @@ def sheet_table(ws: Any, source: str) -> RawTable:
     if headers is None:
         raise FactsError(Problem("facts.empty", {}, Location(source)))
     # a title row may be narrower than the table under it: pad, so the real header is found whole
-    width = max([len(headers), *(len(c) for _, c in rows)])
     headers += [""] * (width - len(headers))
     rows = [(line, cells + [None] * (width - len(cells))) for line, cells in rows]
     return RawTable(source, headers, rows, header_line, ws.title)
+
+
+def _table_width(cells: list[Any]) -> int:
+    """Columns up to the last filled cell that is not across ``GAP`` empty ones."""
+    width = empty = 0
+    for i, c in enumerate(cells):
+        if _blank(c):
+            empty += 1
+            if empty >= GAP:
+                break
+        else:
+            width, empty = i + 1, 0
+    return width
+
+
+def _blank(c: Any) -> bool:
+    return c is None or (isinstance(c, str) and not c.strip())
+
+
+def _filled(cells: list[Any]) -> list[Any]:
+    """``cells`` up to the last one holding something."""
+    end = len(cells)
+    while end and _blank(cells[end - 1]):
+        end -= 1
+    return cells[:end]
 
 
 def _cell_value(cell: Any) -> Any:
@@ -170,6 +240,8 @@ def _read_json(path: Path) -> RawTable:
     except json.JSONDecodeError as e:
         raise FactsError(Problem("facts.json_syntax", {"error": e.msg},
                                  Location(str(path), e.lineno, e.colno))) from None
+    except RecursionError:
+        raise FactsError(Problem("facts.json_deep", {}, Location(str(path)))) from None
     if isinstance(data, dict) and isinstance(data.get("units"), list):
         data = data["units"]
     if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):

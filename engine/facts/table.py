@@ -8,6 +8,7 @@ parsed content for the same reason.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import math
@@ -26,6 +27,7 @@ from kaohe.engine.facts.readers import PercentCell, RawTable
 from kaohe.engine.i18n import register
 from kaohe.engine.period import EXAMPLES, Period, parse_period
 from kaohe.engine.ruleset.model import CategoryModel, FactModel
+from kaohe.engine.visible import invisible
 
 MAX_REPORTED = 200
 KIND_ZH = {"month": "月度", "quarter": "季度", "half": "半年度", "year": "年度"}
@@ -63,6 +65,14 @@ register(
         "facts.no_period": ("未指定考核期：请在文件中加 `period` 列，或使用 --period",
                             "no period: add a `period` column or pass --period"),
         "facts.too_many": ("还有 {count} 个问题未列出", "{count} more problems not shown"),
+        "facts.invisible_unit": ("单位编号 `{unit}` 含有不可见字符 {codes}（双向控制符、零宽字符或控制字符）",
+                                 "the unit id `{unit}` holds invisible characters {codes} (bidi controls, "
+                                 "zero-width or control characters)"),
+        "facts.date_not_number": ("`{value}` 是日期，不是数字（{label} 需要数字；Excel 可能把该单元格设成了日期格式）",
+                                  "`{value}` is a date, not a number ({label} needs a number; Excel may have "
+                                  "formatted the cell as a date)"),
+        "facts.nul_byte": ("这一行含有 NUL 字节（\\0）：事实文件应是文本，该文件是否为改了扩展名的二进制文件？",
+                           "this row holds a NUL byte (\\0): a facts file is text; is it a binary file renamed?"),
         "facts.no_rows": ("事实文件没有任何单位的数据（只有表头或为空）",
                           "the facts file holds no unit rows (only a header, or nothing)"),
         "hint.one_row_per_unit": ("每个单位一行，写在表头下面", "write one row per unit below the header"),
@@ -254,9 +264,17 @@ def _parse_rows(ctx: _Context, columns: Mapping[str, int],
     seen: dict[str, int] = {}
     kept: list[_Row] = []
     for line, cells in rows:
+        nul = next((i for i, c in enumerate(cells) if isinstance(c, str) and "\x00" in c), None)
+        if nul is not None:  # PostgreSQL cannot store it, reports would show it as nothing
+            ctx.bad("facts.nul_byte", line, nul + 1, None)
+            continue
         unit = _text(cells[columns["unit"]])
         if not unit:
             ctx.bad("facts.empty_unit", line, columns["unit"] + 1, "unit")
+            continue
+        if codes := invisible(unit):
+            ctx.bad("facts.invisible_unit", line, columns["unit"] + 1, "unit", Hint("hint.visible_id"),
+                    unit=unit, codes=", ".join(codes))
             continue
         if unit in seen:
             ctx.bad("facts.duplicate_unit", line, columns["unit"] + 1, "unit", unit=unit, other=seen[unit])
@@ -375,6 +393,9 @@ def _cell(ctx: _Context, fid: str, fact: FactModel, cells: list[Any], columns: M
         return None
     if fact.type == "string":
         return _text(raw)
+    if isinstance(raw, dt.date | dt.time | dt.timedelta):  # Excel formatted the cell as a date
+        ctx.bad("facts.date_not_number", *where, value=_text(raw), label=f"{fact.label}（{fid}）")
+        return None
     if fact.type != "boolean" and _is_percent(raw) and not percent_allowed(fact):
         shown = _text(raw) if not isinstance(raw, PercentCell) else f"{float(raw) * 100:.10g}%"
         if fact.unit:
@@ -423,6 +444,8 @@ def _parse_value(fact: FactModel, raw: Any) -> float | None:
         return None
     if isinstance(raw, int | float):
         number: float | None = float(raw)
+    elif not isinstance(raw, str):
+        return None
     else:
         number = _plain_number(raw)
         if number is None:  # full-width digits, 1,200, 95% …

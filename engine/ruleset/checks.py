@@ -19,6 +19,7 @@ from kaohe.engine.results import LIGHTS
 from kaohe.engine.ruleset.extends import SourceMap
 from kaohe.engine.ruleset.formulas import expr_location, name_types
 from kaohe.engine.ruleset.model import AhpWeights, ExpectModel, RulesetModel
+from kaohe.engine.visible import invisible
 
 WEIGHT_TOTAL = 100.0
 TOLERANCE = 1e-6
@@ -81,9 +82,28 @@ register(
         "check.test_indicator": ("测试用例期望中的 `{name}` 不是指标", "`{name}` in a test expectation is not an indicator"),
         "check.test_rule": ("测试用例期望中的 `{name}` 不是规则 id", "`{name}` in a test expectation is not a rule id"),
         "check.test_grade": ("测试用例期望的等级 `{name}` 不存在", "the expected grade `{name}` does not exist"),
+        "check.invisible_id": ("`{id}` 含有不可见字符 {codes}（双向控制符、零宽字符或控制字符）",
+                               "`{id}` holds invisible characters {codes} (bidi controls, zero-width or control characters)"),
         "check.test_light": ("`{name}` 不是灯色（green、yellow、red、none）", "`{name}` is not a light (green, yellow, red, none)"),
     }
 )
+
+
+def check_ids(model: RulesetModel, smap: SourceMap, problems: list[Problem]) -> None:
+    """Ids are ASCII slugs or visible text: no bidi override, zero-width or control character."""
+    keyed: list[tuple[str, dict[str, Any]]] = [
+        ("categories", dict(model.categories)), ("facts", dict(model.facts)), ("indicators", dict(model.indicators))]
+    for section, table in keyed:
+        for key in table:
+            if codes := invisible(key):
+                problems.append(Problem("check.invisible_id", {"id": key, "codes": ", ".join(codes)},
+                                        smap.locate((section, key), key=True), Hint("hint.visible_id")))
+    named = [(("rules", i, "id"), r.id) for i, r in enumerate(model.rules)]
+    named += [(("grades", i, "name"), g.name) for i, g in enumerate(model.grades)]
+    for path, value in named:
+        if codes := invisible(value):
+            problems.append(Problem("check.invisible_id", {"id": value, "codes": ", ".join(codes)},
+                                    smap.locate(path), Hint("hint.visible_id")))
 
 
 def check_facts(model: RulesetModel, smap: SourceMap, problems: list[Problem]) -> None:

@@ -73,21 +73,24 @@ def problem(char: str, file: str, line: int, column: int) -> Problem:
 def in_nodes(root: yaml.Node, file: str) -> list[Problem]:
     """Full-width structure in a parsed document (see the module doc)."""
     found: list[Problem] = []
-    _walk(root, None, False, file, found)
+    _walk(root, None, False, file, found, set())
     return found
 
 
-def _walk(node: yaml.Node, key: str | None, in_flow: bool, file: str, found: list[Problem]) -> None:
+def _walk(node: yaml.Node, key: str | None, in_flow: bool, file: str, found: list[Problem], seen: set[int]) -> None:
+    if id(node) in seen:  # an alias: its text was looked at where the anchor is (no "billion laughs")
+        return
+    seen.add(id(node))
     if isinstance(node, yaml.MappingNode):
         flow = in_flow or bool(node.flow_style)
         for k, v in node.value:
             if isinstance(k, yaml.ScalarNode) and k.style is None:
                 _key(k, flow, file, found)
-            _walk(v, str(k.value) if isinstance(k, yaml.ScalarNode) else None, flow, file, found)
+            _walk(v, str(k.value) if isinstance(k, yaml.ScalarNode) else None, flow, file, found, seen)
     elif isinstance(node, yaml.SequenceNode):
         flow = in_flow or bool(node.flow_style)
         for item in node.value:
-            _walk(item, key, flow, file, found)
+            _walk(item, key, flow, file, found, seen)
     elif isinstance(node, yaml.ScalarNode) and node.style is None and isinstance(node.value, str):
         _value(node, key, in_flow, file, found)
 

@@ -36,6 +36,7 @@ def load_ruleset(path: str | Path, *, strict: bool = False) -> Ruleset:
     warnings = unknown_keys(data, smap)
     model = validate_model(data, smap)
     problems: list[Problem] = [w for w in warnings if strict]
+    checks.check_ids(model, smap, problems)
     checks.check_facts(model, smap, problems)
     check_rollups(model, smap, problems)
     plan = plan_indicators(model, smap, problems)

@@ -34,8 +34,22 @@ register(
         "hint.yaml_quote": ("以 > 、< 、: 或 % 开头的值请加引号，例如 green: \">= 0.85\"",
                             "quote values that start with >, <, : or %, e.g. green: \">= 0.85\""),
         "hint.yaml_tabs": ("YAML 缩进只能用空格，不能用 Tab", "YAML indentation must use spaces, not tabs"),
+        "yaml.too_large": ("文件过大（{size} 字节，上限 {limit} 字节），不像规则集",
+                           "the file is too large ({size} bytes, at most {limit}) to be a ruleset"),
+        "yaml.too_deep": ("嵌套过深（超过 {limit} 层）", "nested too deeply (over {limit} levels)"),
+        "yaml.too_many_values": ("展开后的值过多（超过 {limit} 个）：锚点 & 被别名 * 层层引用（“billion laughs”）",
+                                 "too many values once expanded (over {limit}): anchors & referenced by aliases * "
+                                 "over and over (a “billion laughs”)"),
+        "hint.yaml_aliases": ("规则集不需要层层嵌套的别名；把重复的内容直接写出来",
+                              "a ruleset needs no nested aliases; write repeated parts out"),
     }
 )
+
+# Bounds for hostile files (like safe YAML loaders elsewhere): a real ruleset is a few
+# hundred lines, nests under ten levels and holds a few thousand values.
+MAX_BYTES = 5_000_000
+MAX_DEPTH = 64
+MAX_VALUES = 200_000
 
 
 @dataclass
@@ -74,18 +88,26 @@ def dotted(path: PathKey) -> str:
 
 def load_yaml(path: Path) -> tuple[dict[str, Any], Marks]:
     """Parse one YAML file; raise :class:`RulesetError` on syntax errors or duplicate keys."""
+    return parse_yaml(read_text(path), str(path))
+
+
+def read_text(path: Path) -> str:
+    """The text of a ruleset file, at most :data:`MAX_BYTES`; errors name the file, never its content."""
     try:
-        data = path.read_bytes()
+        with path.open("rb") as f:
+            data = f.read(MAX_BYTES + 1)
     except OSError as e:
         raise RulesetError(Problem("yaml.unreadable", {"error": e.strerror or str(e)}, Location(str(path)))) from None
+    if len(data) > MAX_BYTES:
+        size = path.stat().st_size if path.is_file() else len(data)
+        raise RulesetError(Problem("yaml.too_large", {"size": size, "limit": MAX_BYTES}, Location(str(path))))
     try:
         # Notepad on Chinese Windows saves "ANSI", i.e. GBK: accept it like facts files do
         from kaohe.engine.facts.readers import decode
 
-        text = decode(data)
+        return decode(data)
     except UnicodeDecodeError:
         raise RulesetError(Problem("yaml.encoding", {}, Location(str(path)))) from None
-    return parse_yaml(text, str(path))
 
 
 def parse_yaml(text: str, file: str) -> tuple[dict[str, Any], Marks]:
@@ -98,6 +120,8 @@ def parse_yaml(text: str, file: str) -> tuple[dict[str, Any], Marks]:
         raise RulesetError(yamlerrors.reader_problem(e, file, text)) from None
     except yaml.YAMLError as e:
         raise RulesetError(Problem("yaml.syntax", {"detail": str(e)}, Location(file))) from None
+    except RecursionError:
+        raise RulesetError(Problem("yaml.too_deep", {"limit": MAX_DEPTH}, Location(file))) from None
     marks = Marks(file)
     if node is None or not isinstance(node, yaml.MappingNode):
         line = node.start_mark.line + 1 if node is not None else 1
@@ -106,7 +130,11 @@ def parse_yaml(text: str, file: str) -> tuple[dict[str, Any], Marks]:
     if wide:
         raise RulesetError(wide)
     builder = _Builder(marks)
-    data = builder.build(node, ())
+    try:
+        data = builder.build(node, ())
+    except _TooBig as e:
+        hint = Hint("hint.yaml_aliases") if e.code == "yaml.too_many_values" else None
+        raise RulesetError(Problem(e.code, {"limit": e.limit}, marks.locate(e.path), hint)) from None
     if builder.problems:
         raise RulesetError(builder.problems)
     assert isinstance(data, dict)
@@ -128,13 +156,25 @@ def _syntax_problems(e: yaml.MarkedYAMLError, text: str, file: str) -> list[Prob
     return fullwidth.in_lines(text, first, last, file) or [problem]
 
 
+class _TooBig(Exception):
+    def __init__(self, code: str, limit: int, path: PathKey):
+        self.code, self.limit, self.path = code, limit, path
+
+
 class _Builder:
     def __init__(self, marks: Marks):
         self.marks = marks
         self.problems: list[Problem] = []
         self.constructor = yaml.SafeLoader("")
+        self.count = 0
 
     def build(self, node: yaml.Node, path: PathKey) -> Any:
+        # aliases make the node graph a DAG: counting what is built bounds the expansion
+        self.count += 1
+        if self.count > MAX_VALUES:
+            raise _TooBig("yaml.too_many_values", MAX_VALUES, path)
+        if len(path) > MAX_DEPTH:
+            raise _TooBig("yaml.too_deep", MAX_DEPTH, path)
         self.marks.values[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path)
