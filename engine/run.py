@@ -30,6 +30,7 @@ from kaohe.engine.period import parse_period
 from kaohe.engine.results import Evaluation, UnitResult
 from kaohe.engine.rollup import file_facts
 from kaohe.engine.ruleset import Ruleset, load_ruleset
+from kaohe.engine.ruleset.access import ExtendsPolicy
 from kaohe.engine.ruleset.versions import select_version
 from kaohe.engine.store import RunInfo, Store
 from kaohe.engine.store_rows import FactColumns
@@ -125,6 +126,7 @@ def run(
     engine: DaskEngine | None = None,
     prepare: Callable[[Ruleset], None] | None = None,
     on_stored: Callable[[RunInfo], None] | None = None,
+    extends: ExtendsPolicy | None = None,
 ) -> RunOutcome:
     """Evaluate ``facts_path`` under ``ruleset_path`` and store the run (see module doc).
 
@@ -143,13 +145,15 @@ def run(
     ``on_stored`` is called as soon as the run is in the database (or found
     there), before a Ctrl-C held during the commit is raised, so a caller can
     tell "interrupted, nothing stored" from "interrupted after storing".
+    ``extends`` says where the ruleset's ``extends`` may read (see
+    :func:`kaohe.engine.ruleset.load_ruleset`).
     """
     timings = Timings(listener=progress)
     started = dt.datetime.now(dt.UTC)
     t = time.perf_counter()
     if Path(ruleset_path).is_dir():
         ruleset_path = select_version(Path(ruleset_path), parse_period(period) if period else None)
-    ruleset = load_ruleset(ruleset_path, strict=strict)
+    ruleset = load_ruleset(ruleset_path, strict=strict, extends=extends)
     t = timings.measure("load_ruleset", t)
     if prepare is not None:
         prepare(ruleset)

@@ -568,6 +568,7 @@ def test_several_errors_reported_together(tmp_path):
 
 
 # -- extends ------------------------------------------------------------------
+# (the usual layout: rulesets/<region>/… extends ../core/…, inside one rulesets folder)
 
 CHILD = """\
 kaohe: 1
@@ -580,7 +581,7 @@ period: quarter
 
 @pytest.fixture
 def core(tmp_path):
-    return write(tmp_path, BASE, "core/mini.yaml")
+    return write(tmp_path, BASE, "rulesets/core/mini.yaml")
 
 
 def test_extends_adds_indicator_and_replaces_weights(tmp_path, core):
@@ -593,7 +594,7 @@ def test_extends_adds_indicator_and_replaces_weights(tmp_path, core):
         weights:
           default: {closure_rate: 50, expert_score: 30, reversal: 20}
         """)
-    rs = load_ruleset(write(tmp_path, child, "region/child.yaml"))
+    rs = load_ruleset(write(tmp_path, child, "rulesets/region/child.yaml"))
     assert rs.model.id == "child-court"
     assert list(rs.model.indicators) == ["closure_rate", "expert_score", "reversal"]
     assert rs.weights["criminal"] == {"closure_rate": 50, "expert_score": 30, "reversal": 20}
@@ -608,7 +609,7 @@ def test_extends_overrides_a_light_threshold(tmp_path, core):
           expert_score:
             lights: {green: ">= 80"}
         """)
-    rs = load_ruleset(write(tmp_path, child, "region/child.yaml"))
+    rs = load_ruleset(write(tmp_path, child, "rulesets/region/child.yaml"))
     lights = rs.model.indicators["expert_score"].lights
     dumped = rs.model.indicators["expert_score"].model_dump(by_alias=True)
     assert "80" in str(dumped["lights"]["green"]) and "60" in str(dumped["lights"]["yellow"])
@@ -625,7 +626,7 @@ def test_extends_remove_inherited_indicator(tmp_path, core):
           default: {closure_rate: 100}
           civil: {closure_rate: 100}
         """)
-    rs = load_ruleset(write(tmp_path, child, "region/child.yaml"))
+    rs = load_ruleset(write(tmp_path, child, "rulesets/region/child.yaml"))
     assert list(rs.model.indicators) == ["closure_rate"]
     assert rs.weights["criminal"] == {"closure_rate": 100}
     assert rs.weights["civil"] == {"closure_rate": 100}
@@ -633,7 +634,7 @@ def test_extends_remove_inherited_indicator(tmp_path, core):
 
 def test_extends_remove_unknown_name(tmp_path, core):
     child = CHILD + "remove: [expert_scor]\n"
-    path = write(tmp_path, child, "region/child.yaml")
+    path = write(tmp_path, child, "rulesets/region/child.yaml")
     err = load_error(path)
     p = only(err)
     assert Path(p.location.file).resolve() == path.resolve()
@@ -651,7 +652,7 @@ def test_extends_rules_merge_by_id(tmp_path, core):
             when: received > 500
             then: {alert: 关注}
         """)
-    rs = load_ruleset(write(tmp_path, child, "region/child.yaml"))
+    rs = load_ruleset(write(tmp_path, child, "rulesets/region/child.yaml"))
     rules = {r.id: r for r in rs.model.rules}
     assert list(rules) == ["integrity_veto", "red_twice", "innovation_bonus", "big_backlog"]
     assert rules["innovation_bonus"].when == "innovation_awards >= 2"
@@ -678,7 +679,7 @@ def test_extends_self_cycle(tmp_path):
 
 
 def test_extends_missing_parent(tmp_path):
-    path = write(tmp_path, CHILD, "region/child.yaml")
+    path = write(tmp_path, CHILD, "rulesets/region/child.yaml")
     err = load_error(path)
     p = only(err)
     assert_where(p, path, 4, 10, "extends")
@@ -687,8 +688,8 @@ def test_extends_missing_parent(tmp_path):
 
 def test_error_in_parent_points_at_parent_file(tmp_path):
     parent_text = edited(("formula: closed / received", "formula: clsoed / received"))
-    parent = write(tmp_path, parent_text, "core/mini.yaml")
-    child = write(tmp_path, CHILD, "region/child.yaml")
+    parent = write(tmp_path, parent_text, "rulesets/core/mini.yaml")
+    child = write(tmp_path, CHILD, "rulesets/region/child.yaml")
     err = load_error(child)
     p = only(err)
     line, col = position(parent_text, "clsoed")
@@ -699,7 +700,7 @@ def test_error_in_parent_points_at_parent_file(tmp_path):
 def test_error_mixing_child_and_parent_locations(tmp_path, core):
     """Weights overridden in the child that no longer add up: the child file is named."""
     child_text = CHILD + "weights:\n  default: {closure_rate: 50, expert_score: 40}\n"
-    child = write(tmp_path, child_text, "region/child.yaml")
+    child = write(tmp_path, child_text, "rulesets/region/child.yaml")
     err = load_error(child)
     p = only(err)
     line, col = position(child_text, "{closure_rate: 50")
@@ -708,8 +709,8 @@ def test_error_mixing_child_and_parent_locations(tmp_path, core):
 
 def test_error_in_inherited_rule_points_at_parent(tmp_path):
     parent_text = edited(("cap_grade: 不称职", "cap_grade: 不合格"))
-    parent = write(tmp_path, parent_text, "core/mini.yaml")
-    child = write(tmp_path, CHILD, "region/child.yaml")
+    parent = write(tmp_path, parent_text, "rulesets/core/mini.yaml")
+    child = write(tmp_path, CHILD, "rulesets/region/child.yaml")
     err = load_error(child)
     p = only(err)
     line, col = position(parent_text, "不合格")
@@ -718,7 +719,7 @@ def test_error_in_inherited_rule_points_at_parent(tmp_path):
 
 def test_locate_after_extends(tmp_path, core):
     child_text = CHILD + "indicators:\n  expert_score:\n    label: 专家打分\n"
-    child = write(tmp_path, child_text, "region/child.yaml")
+    child = write(tmp_path, child_text, "rulesets/region/child.yaml")
     rs = load_ruleset(child)
     here = rs.locate("indicators.expert_score.label")
     assert Path(here.file).resolve() == child.resolve() and here.line == 8
@@ -809,10 +810,10 @@ def test_fact_and_indicator_with_the_same_id_is_an_error(tmp_path):
 
 def test_extends_three_levels_error_points_at_grandparent(tmp_path):
     gp_text = edited(("cap_grade: 不称职", "cap_grade: 不合格"))
-    gp = write(tmp_path, gp_text, "core/mini.yaml")
-    write(tmp_path, CHILD.replace("child-court", "province"), "region/province.yaml")
+    gp = write(tmp_path, gp_text, "rulesets/core/mini.yaml")
+    write(tmp_path, CHILD.replace("child-court", "province"), "rulesets/region/province.yaml")
     city = CHILD.replace("child-court", "city").replace("../core/mini.yaml", "../region/province.yaml")
-    err = load_error(write(tmp_path, city, "city/city.yaml"))
+    err = load_error(write(tmp_path, city, "rulesets/city/city.yaml"))
     p = only(err)
     line, col = position(gp_text, "不合格")
     assert_where(p, gp, line, col, "rules[0].then.cap_grade")
@@ -827,7 +828,7 @@ def test_extends_three_file_cycle(tmp_path):
 
 
 def test_extends_remove_inherited_rule(tmp_path, core):
-    rs = load_ruleset(write(tmp_path, CHILD + "remove: [red_twice]\n", "region/child.yaml"))
+    rs = load_ruleset(write(tmp_path, CHILD + "remove: [red_twice]\n", "rulesets/region/child.yaml"))
     assert [r.id for r in rs.model.rules] == ["integrity_veto", "innovation_bonus"]
 
 
@@ -839,14 +840,14 @@ def test_extends_child_id_and_tests_not_inherited(tmp_path):
             facts: {received: 100, closed: 98, expert: 80}
             expect: {lights: {closure_rate: yellow}}
         """)
-    write(tmp_path, parent_text, "core/mini.yaml")
-    rs = load_ruleset(write(tmp_path, CHILD, "region/child.yaml"))
+    write(tmp_path, parent_text, "rulesets/core/mini.yaml")
+    rs = load_ruleset(write(tmp_path, CHILD, "rulesets/region/child.yaml"))
     assert rs.model.id == "child-court" and rs.model.name == "子规则集"
     assert rs.model.tests == []
 
 
 def test_extends_sha256_differs_from_parent(tmp_path, core):
-    child = load_ruleset(write(tmp_path, CHILD, "region/child.yaml"))
+    child = load_ruleset(write(tmp_path, CHILD, "rulesets/region/child.yaml"))
     parent = load_ruleset(core)
     assert child.sha256 != parent.sha256
     assert child.weights == parent.weights

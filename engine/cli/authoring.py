@@ -9,7 +9,15 @@ from typing import Annotated, Any
 
 import typer
 
-from kaohe.engine.cli.options import JsonOpt, LangOpt, StrictOpt, lang_of, ruleset_files
+from kaohe.engine.cli.options import (
+    AllowOutsideOpt,
+    JsonOpt,
+    LangOpt,
+    StrictOpt,
+    extends_policy,
+    lang_of,
+    ruleset_files,
+)
 from kaohe.engine.cli.output import err, out, print_json
 from kaohe.engine.cli.translate import register_help
 from kaohe.engine.i18n import Lang, register, text
@@ -34,6 +42,7 @@ def validate(
     rulesets: Annotated[list[Path], typer.Argument(metavar="RULESET", help="ruleset files or folders")],
     strict: StrictOpt = False,
     as_json: JsonOpt = False,
+    allow_outside: AllowOutsideOpt = False,
     lang: LangOpt = None,
 ) -> None:
     """Load and check rulesets; exit 1 with every problem listed when one is invalid."""
@@ -53,7 +62,7 @@ def validate(
             err.print(problem.render(lg), markup=False)
     for f in files:
         try:
-            rs = load_ruleset(f, strict=strict)
+            rs = load_ruleset(f, strict=strict, extends=extends_policy(f, rulesets, allow_outside))
         except RulesetError as e:
             failed.append(e)
             report.append({"path": str(f), "valid": False,

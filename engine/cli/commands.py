@@ -11,12 +11,14 @@ import typer
 from rich.table import Table
 
 from kaohe.engine.cli.options import (
+    AllowOutsideOpt,
     DbOpt,
     FormatOpt,
     JsonOpt,
     LangOpt,
     PerUnitOpt,
     StrictOpt,
+    extends_policy,
     fact_sources,
     lang_of,
     ruleset_files,
@@ -75,6 +77,7 @@ register(
 def test_cmd(
     rulesets: Annotated[list[Path], typer.Argument(metavar="RULESET", help="ruleset files or folders")],
     as_json: JsonOpt = False,
+    allow_outside: AllowOutsideOpt = False,
     lang: LangOpt = None,
 ) -> None:
     """Run the `tests:` examples of rulesets; exit 1 on any failure."""
@@ -86,7 +89,7 @@ def test_cmd(
     docs = []
     with reported(lg, as_json):
         for f in ruleset_files(rulesets):
-            rs = load_ruleset(f)
+            rs = load_ruleset(f, extends=extends_policy(f, rulesets, allow_outside))
             outcomes = run_tests(rs)
             for o in outcomes:
                 passed += o.passed
@@ -135,6 +138,7 @@ def run_cmd(
     engine: Annotated[str, typer.Option("--engine", help="local (default) or dask")] = "local",
     scheduler: Annotated[str | None, typer.Option(
         "--scheduler", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (default: a local cluster)")] = None,
+    allow_outside: AllowOutsideOpt = False,
     lang: LangOpt = None,
 ) -> None:
     """Evaluate facts under a ruleset and store the run (exit 1 ruleset, 2 facts, 3 run failed and nothing
@@ -175,7 +179,8 @@ def run_cmd(
         status = None if as_json or not err.is_terminal else err.status(text("cli.stage", lg))
         with status if status is not None else nullcontext():
             outcome = run(ruleset, sources, period=period, db=db, force=force, reason=reason, sheet=sheet,
-                          strict=strict, progress=progress, engine=cluster, prepare=prepare, on_stored=stored)
+                          strict=strict, progress=progress, engine=cluster, prepare=prepare, on_stored=stored,
+                          extends=extends_policy(ruleset, [ruleset], allow_outside))
         for warning in outcome.warnings:  # stderr: stdout stays the JSON document
             err.print(warning.render(lg), markup=False)
         if report is not None:

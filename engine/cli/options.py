@@ -9,6 +9,7 @@ import typer
 
 from kaohe.engine.cli.translate import current_language, register_help
 from kaohe.engine.i18n import Lang, register
+from kaohe.engine.ruleset.access import ExtendsPolicy
 
 register(
     {
@@ -35,12 +36,17 @@ ReportFormat = Literal["html", "md", "xlsx", "pdf", "json"]
 FormatOpt = Annotated[ReportFormat, typer.Option("--format", help="report format")]
 PerUnitOpt = Annotated[bool, typer.Option("--per-unit", help="one card per unit, written into the --out folder")]
 
+AllowOutsideOpt = Annotated[bool, typer.Option(
+    "--allow-outside", help="let extends read rulesets outside the rulesets folder (trusted rulesets only)")]
+
 register_help({
     "database URL (default: KAOHE_DB or sqlite:///kaohe.db)":
         "数据库地址（默认：环境变量 KAOHE_DB，或 sqlite:///kaohe.db）",
     "print one JSON document": "输出一个 JSON 文档",
     "treat warnings (unknown keys) as errors": "把警告（如未知的键）当作错误",
     "report format": "报告格式",
+    "let extends read rulesets outside the rulesets folder (trusted rulesets only)":
+        "允许 extends 读取规则集文件夹以外的规则集（仅用于可信的规则集）",
     "one card per unit, written into the --out folder": "每个单位一张卡片，写入 --out 指定的文件夹",
 })
 
@@ -75,6 +81,15 @@ def fact_sources(files: list[Path] | None, query: Path | None, db: str | None, *
             raise FactsError(Problem("facts.one_source"))
         return sources[0]
     return sources
+
+
+def extends_policy(file: Path, given: list[Path], allow_outside: bool) -> ExtendsPolicy:
+    """Where ``extends`` may read for ``file`` from the command line: besides its rulesets
+    folder (engine/ruleset/access.py), the project (the folder kaohe runs in) and a folder
+    given as an argument that holds ``file``."""
+    resolved = file.resolve()
+    roots = tuple(p.resolve() for p in given if p.is_dir() and resolved.is_relative_to(p.resolve()))
+    return ExtendsPolicy((Path.cwd().resolve(), *roots), allow_outside)
 
 
 def ruleset_files(paths: list[Path]) -> list[Path]:

@@ -22,7 +22,9 @@ from typing import Any
 
 from kaohe.engine.errors import Location, Problem, RulesetError, did_you_mean
 from kaohe.engine.i18n import register
-from kaohe.engine.ruleset.yamlload import PathKey, dotted, load_yaml
+from kaohe.engine.ruleset import access
+from kaohe.engine.ruleset.access import ExtendsPolicy
+from kaohe.engine.ruleset.yamlload import PathKey, dotted, load_yaml, parse_yaml, read_text
 
 NOT_INHERITED = ("id", "family", "name", "description", "effective", "tests", "extends", "remove")
 MAX_DEPTH = 20
@@ -70,9 +72,13 @@ def parse_dotted(text: str) -> PathKey:
                  for m in _DOTTED.finditer(text))
 
 
-def load_merged(path: Path) -> tuple[dict[str, Any], SourceMap]:
-    """Load ``path`` and everything it extends, merged; raise :class:`RulesetError`."""
-    return _load(path.resolve(), [])
+def load_merged(path: Path, policy: ExtendsPolicy | None = None) -> tuple[dict[str, Any], SourceMap]:
+    """Load ``path`` and everything it extends, merged; raise :class:`RulesetError`.
+
+    ``policy`` says where ``extends`` may read besides the ruleset's own
+    rulesets folder (engine/ruleset/access.py).
+    """
+    return _load(path.resolve(), [], policy or ExtendsPolicy())
 
 
 def _file_map(data_marks: Any, file: str) -> SourceMap:
@@ -84,23 +90,35 @@ def _file_map(data_marks: Any, file: str) -> SourceMap:
     return sm
 
 
-def _load(path: Path, stack: list[Path]) -> tuple[dict[str, Any], SourceMap]:
-    data, marks = load_yaml(path)
+def _load(path: Path, stack: list[Path], policy: ExtendsPolicy,
+          named: tuple[str, Location] | None = None) -> tuple[dict[str, Any], SourceMap]:
+    """``path`` merged onto what it extends; ``named`` is how a child's extends named it."""
+    if named is None:
+        data, marks = load_yaml(path)
+    else:  # an extended file must be a ruleset, checked before it is parsed: otherwise named, never shown
+        text = read_text(path)
+        access.check_ruleset_text(named[0], text, named[1])
+        data, marks = parse_yaml(text, str(path))
+        access.check_ruleset(named[0], data, named[1])
     smap = _file_map(marks, str(path))
     parent_ref = data.get("extends")
     if parent_ref is None:
         return data, smap
+    where = smap.locate(("extends",))
     if not isinstance(parent_ref, str) or not parent_ref.strip():
-        raise RulesetError(Problem("extends.type", {}, smap.locate(("extends",))))
+        raise RulesetError(Problem("extends.type", {}, where))
     target = (path.parent / parent_ref).resolve()
+    # what the file may name is checked before it is opened, or even looked for
+    access.check_target(path, parent_ref, target, policy, where)
     if target in (*stack, path):
         chain = " → ".join(p.name for p in (*stack, path, target))
-        raise RulesetError(Problem("extends.cycle", {"chain": chain}, smap.locate(("extends",))))
+        raise RulesetError(Problem("extends.cycle", {"chain": chain}, where))
     if len(stack) >= MAX_DEPTH:
-        raise RulesetError(Problem("extends.too_deep", {"limit": MAX_DEPTH}, smap.locate(("extends",))))
+        raise RulesetError(Problem("extends.too_deep", {"limit": MAX_DEPTH}, where))
+    access.check_regular(parent_ref, target, where)
     if not target.is_file():
-        raise RulesetError(Problem("extends.missing", {"target": str(target)}, smap.locate(("extends",))))
-    parent, parent_map = _load(target, [*stack, path])
+        raise RulesetError(Problem("extends.missing", {"target": str(target)}, where))
+    parent, parent_map = _load(target, [*stack, path], policy, (parent_ref, where))
     return merge(parent, parent_map, data, smap)
 
 

@@ -17,6 +17,7 @@ from kaohe.engine.errors import Location, Problem, RulesetError
 from kaohe.engine.i18n import register
 from kaohe.engine.rules import CompiledRules, RuleSource, compile_rules
 from kaohe.engine.ruleset import checks
+from kaohe.engine.ruleset.access import ExtendsPolicy
 from kaohe.engine.ruleset.compiled import Ruleset
 from kaohe.engine.ruleset.extends import load_merged
 from kaohe.engine.ruleset.factchecks import plan_checks
@@ -27,12 +28,16 @@ from kaohe.engine.ruleset.validation import unknown_keys, validate_model
 register({"ruleset.not_found": ("找不到规则集文件：{path}", "ruleset file not found: {path}")})
 
 
-def load_ruleset(path: str | Path, *, strict: bool = False) -> Ruleset:
-    """Load, check and compile the ruleset at ``path``; raise :class:`RulesetError` listing every problem."""
+def load_ruleset(path: str | Path, *, strict: bool = False, extends: ExtendsPolicy | None = None) -> Ruleset:
+    """Load, check and compile the ruleset at ``path``; raise :class:`RulesetError` listing every problem.
+
+    ``extends`` widens where ``extends:`` may read (engine/ruleset/access.py);
+    by default only YAML rulesets in the ruleset's rulesets folder and ``KAOHE_LIBRARY``.
+    """
     path = Path(path)
     if not path.is_file():
         raise RulesetError(Problem("ruleset.not_found", {"path": str(path)}, Location(str(path))))
-    data, smap = load_merged(path)
+    data, smap = load_merged(path, extends)
     warnings = unknown_keys(data, smap)
     model = validate_model(data, smap)
     problems: list[Problem] = [w for w in warnings if strict]

@@ -190,8 +190,10 @@ def _panel(st: ServeState, file: Path, rel: str, source: str, lang: Lang) -> dic
 
     panel: dict[str, Any] = {"problems": [], "warnings": [], "tests": [], "coverage": [], "preview": None,
                              "ruleset_id": None, "error_lines": []}
+    from kaohe.engine.ruleset.access import ExtendsPolicy
+
     try:
-        rs = load_ruleset(file)
+        rs = load_ruleset(file, extends=ExtendsPolicy((st.config.rulesets_dir,)))
     except KaoheError as e:
         panel["problems"] = shown_problems(st.config.rulesets_dir, [p.as_dict(lang) for p in e.problems])
         panel["error_lines"] = sorted({int(p.location.line) for p in e.problems

@@ -15,6 +15,7 @@ from kaohe.engine.errors import FactsError, KaoheError, Location, Problem, Rules
 from kaohe.engine.facts import FactTable, load_facts
 from kaohe.engine.i18n import register
 from kaohe.engine.ruleset import Ruleset, load_ruleset
+from kaohe.engine.ruleset.access import ExtendsPolicy
 from kaohe.engine.run import RunOutcome, run
 from kaohe.engine.serve.rulesets import resolve
 from kaohe.engine.serve.state import ServeState
@@ -45,7 +46,7 @@ def ruleset_at(st: ServeState, rel: str) -> tuple[Path, Ruleset]:
     path = resolve(st.config.rulesets_dir, rel)
     if path is None:
         raise RulesetError(Problem("serve.no_ruleset", {"path": rel}, Location(rel or None)))
-    return path, load_ruleset(path)
+    return path, load_ruleset(path, extends=ExtendsPolicy((st.config.rulesets_dir,)))
 
 
 def _materialise(folder: str, data: bytes, filename: str) -> Path:
@@ -80,6 +81,7 @@ def start_run(st: ServeState, ruleset_rel: str, data: bytes, filename: str, peri
         facts = _materialise(folder, data, filename)
         with st.run_lock:
             try:
-                return run(path, facts, period=period or None, db=st.runs.store.url)
+                return run(path, facts, period=period or None, db=st.runs.store.url,
+                           extends=ExtendsPolicy((st.config.rulesets_dir,)))
             except KaoheError as e:
                 raise _friendly(e, filename) from e

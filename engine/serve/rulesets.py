@@ -129,9 +129,10 @@ class Status:
 def check(path: Path, rel: str, lang: Lang, root: Path | None = None) -> Status:
     """Load ``path`` and report what is wrong (never raises for a bad ruleset)."""
     from kaohe.engine.ruleset import load_ruleset
+    from kaohe.engine.ruleset.access import ExtendsPolicy
 
-    try:
-        rs = load_ruleset(path)
+    try:  # extends may read within the served folder (and KAOHE_LIBRARY), nothing else
+        rs = load_ruleset(path, extends=ExtendsPolicy((root,)) if root is not None else None)
     except KaoheError as e:
         shown = shown_problems(root or path.parent, [p.as_dict(lang) for p in e.problems])
         return Status(rel, errors=[p for p in shown if p["severity"] == "error"],
