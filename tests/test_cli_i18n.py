@@ -54,7 +54,8 @@ def test_command_help_is_chinese(kaohe):
     text = flat(kaohe("run", "--help").stdout)
     assert "用法：kaohe run [选项] {RULESET}" in text
     assert "事实数据文件：CSV、XLSX、JSON 或 Parquet" in text and "可重复" in text
-    assert "[必填]" in text and "[默认：html]" in text and "报告格式" in text
+    assert "[默认：local]" in text and "报告格式（默认：按文件扩展名，否则为 html）" in text
+    assert "[必填]" in flat(kaohe("form", "--help").stdout)  # form's --out is required
     assert "界面语言：zh（默认，中文）或 en（英文）" in text and "[环境变量：KAOHE_LANG]" in text
     assert "─ 参数 ─" in kaohe("run", "--help").stdout
 

@@ -167,3 +167,33 @@ def test_ctrl_c_during_evaluation_stores_nothing(court, kaohe, monkeypatch):
     r = kaohe(*run_args(court, "--lang", "en"))
     assert r.exit_code == 3 and "interrupted; nothing was stored" in r.stderr
     assert stored_runs(court) == 0
+
+
+# -- output read only in part, and the report format from the file name ----------------
+
+def test_a_reader_closing_the_output_early_is_no_internal_error(court):
+    import subprocess
+    import sys
+
+    exe = Path(sys.executable).parent / "kaohe"
+    proc = subprocess.Popen([str(exe), *map(str, run_args(court, "--json"))], cwd=court,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # like `| head` that has read enough: every write finds the pipe closed
+    stderr = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 141
+    assert "内部错误" not in stderr and "Traceback" not in stderr and "BrokenPipe" not in stderr
+    assert stored_runs(court) == 1  # the run itself was stored before the output was written
+
+
+@pytest.mark.parametrize(("name", "starts"), [("r.md", b"# "), ("r.xlsx", b"PK"), ("r.html", b"<!DOCTYPE html>")])
+def test_the_report_format_follows_the_file_name(court, kaohe, name, starts):
+    assert kaohe(*run_args(court, "--report", court / name)).exit_code == 0
+    assert (court / name).read_bytes().startswith(starts)
+    run_id = kaohe("runs", "--json").json()["runs"][0]["id"]
+    again = court / f"again-{name}"
+    assert kaohe("report", run_id, "--out", again).exit_code == 0
+    assert again.read_bytes().startswith(starts)
+    forced = court / "forced.md"  # --format given: it wins over the file name
+    assert kaohe("report", run_id, "--out", forced, "--format", "html").exit_code == 0
+    assert forced.read_bytes().startswith(b"<!DOCTYPE html>")

@@ -21,6 +21,7 @@ from kaohe.engine.cli.options import (
     extends_policy,
     fact_sources,
     lang_of,
+    report_format,
     ruleset_files,
 )
 from kaohe.engine.cli.output import err, out, print_json, reported
@@ -132,7 +133,7 @@ def run_cmd(
         "--reason", help="why this run supersedes the current one (needed when that one is published)")] = None,
     sheet: Annotated[str | None, typer.Option("--sheet", help="XLSX sheet name")] = None,
     report: Annotated[Path | None, typer.Option("--report", help="also write a report (see --format)")] = None,
-    report_format: FormatOpt = "html",
+    fmt_name: FormatOpt = None,
     per_unit: PerUnitOpt = False,
     strict: StrictOpt = False,
     engine: Annotated[str, typer.Option("--engine", help="local (default) or dask")] = "local",
@@ -150,9 +151,10 @@ def run_cmd(
         err.print(f"--engine: local | dask (got {engine!r})", markup=False)
         raise typer.Exit(2)
     stored = StoredRun()
+    fmt = report_format(fmt_name, report)
 
     def command(run_id: str) -> str:
-        return report_command(run_id, report or Path("report.html"), report_format, per_unit, db)
+        return report_command(run_id, report or Path("report.html"), fmt, per_unit, db)
 
     with reported(lg, as_json), after_storing(stored, lg, as_json, command), ExitStack() as stack:
         from kaohe.engine.run import run
@@ -169,7 +171,7 @@ def run_cmd(
             if report is not None:
                 from kaohe.engine.report import check_report
 
-                check_report(report, fmt=report_format, per_unit=per_unit, region_dir=rs.region_dir,
+                check_report(report, fmt=fmt, per_unit=per_unit, region_dir=rs.region_dir,
                              template=rs.model.report.template)
 
         def progress(done: str) -> None:
@@ -187,7 +189,7 @@ def run_cmd(
             from kaohe.engine.store import Store
 
             _write_report(outcome.info, outcome.units, report, lg, outcome.ruleset.region_dir,
-                          fmt=report_format, per_unit=per_unit, store=Store(db))
+                          fmt=fmt, per_unit=per_unit, store=Store(db))
         if as_json:
             sys.stdout.flush()
             outcome.write_json(sys.stdout.buffer)
@@ -322,7 +324,7 @@ def report(
     run_id: Annotated[str, typer.Argument(metavar="RUN", help="run id (a unique prefix is enough)")],
     out_path: Annotated[Path | None, typer.Option(
         "--out", help="file to write (a folder with --per-unit); default report.<format> or cards/")] = None,
-    fmt_name: FormatOpt = "html",
+    fmt_name: FormatOpt = None,
     per_unit: PerUnitOpt = False,
     order: Annotated[str | None, typer.Option(
         "--order", help="units by category (default), rank or facts (the facts file's rows)")] = None,
@@ -337,6 +339,7 @@ def report(
         store = Store(db)
         info = store.get_run(run_id)
         region = Path(info.ruleset_path).parent if info.ruleset_path else None
+        fmt_name = report_format(fmt_name, out_path)
         target = out_path or (Path("cards") if per_unit else Path(f"report.{fmt_name}"))
         written = _write_report(info, store.load_units(info.id), target, lg, region,
                                 fmt=fmt_name, per_unit=per_unit, store=store, order=order)

@@ -33,7 +33,8 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="print one JSON document")
 StrictOpt = Annotated[bool, typer.Option("--strict", help="treat warnings (unknown keys) as errors")]
 ReportFormat = Literal["html", "md", "xlsx", "pdf", "json"]
 # a choice: `--format docx` is a usage error before anything runs
-FormatOpt = Annotated[ReportFormat, typer.Option("--format", help="report format")]
+FormatOpt = Annotated[ReportFormat | None, typer.Option(
+    "--format", help="report format (default: the file name's suffix, else html)")]
 PerUnitOpt = Annotated[bool, typer.Option("--per-unit", help="one card per unit, written into the --out folder")]
 
 AllowOutsideOpt = Annotated[bool, typer.Option(
@@ -44,7 +45,7 @@ register_help({
         "数据库地址（默认：环境变量 KAOHE_DB，或 sqlite:///kaohe.db）",
     "print one JSON document": "输出一个 JSON 文档",
     "treat warnings (unknown keys) as errors": "把警告（如未知的键）当作错误",
-    "report format": "报告格式",
+    "report format (default: the file name's suffix, else html)": "报告格式（默认：按文件扩展名，否则为 html）",
     "let extends read rulesets outside the rulesets folder (trusted rulesets only)":
         "允许 extends 读取规则集文件夹以外的规则集（仅用于可信的规则集）",
     "one card per unit, written into the --out folder": "每个单位一张卡片，写入 --out 指定的文件夹",
@@ -101,3 +102,14 @@ def ruleset_files(paths: list[Path]) -> list[Path]:
         else:
             files.append(p)
     return files
+
+
+_SUFFIX_FORMATS: dict[str, ReportFormat] = {".html": "html", ".htm": "html", ".md": "md", ".xlsx": "xlsx",
+                                             ".pdf": "pdf", ".json": "json"}
+
+
+def report_format(given: ReportFormat | None, path: Path | None) -> ReportFormat:
+    """``--format`` if given, else the format the file name says (``r.md`` → md), else html."""
+    if given is not None:
+        return given
+    return _SUFFIX_FORMATS.get(path.suffix.lower(), "html") if path is not None else "html"

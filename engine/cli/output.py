@@ -63,12 +63,29 @@ def reported(lang: Lang, as_json: bool = False) -> Iterator[None]:
     except KeyboardInterrupt:
         say_interrupted(lang)
         raise typer.Exit(3) from None
+    except BrokenPipeError:  # the reader closed stdout early (`kaohe run --json | head`): not an error of ours
+        _silence_stdout()
+        raise typer.Exit(PIPE_CLOSED) from None
     except Exception as e:  # last resort: a bug, still no traceback unless asked
         if os.environ.get("KAOHE_DEBUG"):
             traceback.print_exc()
         err.print(text("cli.internal", lang, error=f"{type(e).__name__}: {e}"), markup=False)
         err.print(text("cli.debug_hint", lang), markup=False)
         raise typer.Exit(3) from None
+
+
+PIPE_CLOSED = 141  # what a shell reports for a program ended by SIGPIPE (128 + 13)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so flushing it at exit cannot raise once more."""
+    try:
+        fd = sys.stdout.fileno()
+    except (OSError, ValueError):  # not a real file (a test runner's buffer): nothing will be flushed to a pipe
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
 
 
 def say_interrupted(lang: Lang | None = None) -> None:
