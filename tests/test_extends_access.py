@@ -96,3 +96,21 @@ def test_on_the_command_line_the_project_and_a_folder_given_may_be_extended(kaoh
     assert refused.exit_code == 1 and "不在规则集文件夹" in refused.stderr and "--allow-outside" in refused.stderr
     assert kaohe("validate", root).exit_code == 0
     assert kaohe("validate", root / "region" / "child.yaml", "--allow-outside").exit_code == 0
+
+
+def test_diff_and_form_read_extends_as_validate_and_run_do(kaohe, project, monkeypatch):
+    from tests.samples import Q1
+
+    child = CHILD.format(target="../core/mini.yaml")
+    root = project({"core/mini.yaml": MINI, "region/child.yaml": child, "region/child-2026.yaml": child.replace(
+        "id: child-court", "id: child-court-2026"), "q1.csv": Q1, "units.csv": "unit,name,category\nc01,刑一庭,criminal\n"})
+    region = root / "region"
+    diff = ("diff", region / "child.yaml", region / "child-2026.yaml", "--facts", root / "q1.csv", "--period", "2025Q1")
+    form = ("form", region / "child.yaml", "--units", root / "units.csv", "--out", root / "f.xlsx")
+    for args in (diff, form):
+        assert kaohe(*args).exit_code == 0, args  # kaohe runs in the project
+    monkeypatch.chdir(root / "region")
+    for args in (diff, form):
+        refused = kaohe(*args)
+        assert refused.exit_code == 1 and "--allow-outside" in refused.stderr, args
+        assert kaohe(*args, "--allow-outside").exit_code == 0, args

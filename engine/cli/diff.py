@@ -8,7 +8,15 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from kaohe.engine.cli.options import DbOpt, JsonOpt, LangOpt, StrictOpt, lang_of
+from kaohe.engine.cli.options import (
+    AllowOutsideOpt,
+    DbOpt,
+    JsonOpt,
+    LangOpt,
+    StrictOpt,
+    extends_policy,
+    lang_of,
+)
 from kaohe.engine.cli.output import err, out, print_json, reported
 from kaohe.engine.cli.translate import register_help
 from kaohe.engine.i18n import Lang, register, text
@@ -43,6 +51,7 @@ def diff(
     db: DbOpt = None,
     as_json: JsonOpt = False,
     strict: StrictOpt = False,
+    allow_outside: AllowOutsideOpt = False,
     lang: LangOpt = None,
 ) -> None:
     """What a rule change would do: rule changes in words, grade transitions, causes, flatness.
@@ -62,10 +71,13 @@ def diff(
     with reported(lg, as_json):
         if form == "rulesets":
             assert facts is not None
-            result = diff_rulesets(sides[0], sides[1], facts, period=period, sheet=sheet, db=db, strict=strict)
+            old, new = Path(sides[0]), Path(sides[1])
+            result = diff_rulesets(old, new, facts, period=period, sheet=sheet, db=db, strict=strict,
+                                   extends=extends_policy(new, [old, new], allow_outside))
         elif form == "run_under":
             assert ruleset is not None
-            result = diff_run_under(sides[0], ruleset, db=db, strict=strict)
+            result = diff_run_under(sides[0], ruleset, db=db, strict=strict,
+                                    extends=extends_policy(ruleset, [ruleset], allow_outside))
         else:
             result = diff_runs(sides[0], sides[1], db=db)
         if report is not None:

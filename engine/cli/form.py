@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from kaohe.engine.cli.options import DbOpt, LangOpt, lang_of
+from kaohe.engine.cli.options import AllowOutsideOpt, DbOpt, LangOpt, extends_policy, lang_of
 from kaohe.engine.cli.output import out, reported
 from kaohe.engine.cli.translate import register_help
 from kaohe.engine.i18n import register, text
@@ -33,6 +33,7 @@ def form(
     category: Annotated[str | None, typer.Option("--category", help="only units of this category (id or label)")] = None,
     period: Annotated[str | None, typer.Option("--period", help="the period the form collects, e.g. 2025Q2")] = None,
     db: DbOpt = None,
+    allow_outside: AllowOutsideOpt = False,
     lang: LangOpt = None,
 ) -> None:
     """Write the Excel form to fill in: instructions, one sheet per source, validation, protection."""
@@ -41,7 +42,8 @@ def form(
     lg = lang_of(lang)
     with reported(lg):
         result = make_form(ruleset, out_path, units_file=units_file, run=run, db=db, source=source,
-                           category=category, period=period, lang=lg)
+                           category=category, period=period, lang=lg,
+                           extends=extends_policy(ruleset, [ruleset], allow_outside))
         out.print(text("cli.form.written", lg, path=result.path, sheets="、".join(result.sheets), units=result.units,
                        period=result.period or text("cli.form.no_period", lg)), markup=False)
 

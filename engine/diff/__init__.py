@@ -31,6 +31,7 @@ from kaohe.engine.diff.impact import (
     compare_units,
 )
 from kaohe.engine.i18n import Lang
+from kaohe.engine.ruleset.access import ExtendsPolicy
 
 __all__ = ["Cause", "Change", "DiffResult", "Flatness", "Impact", "Side", "Standing", "Transition", "UnitDiff",
            "compare", "diff_rulesets", "diff_run_under", "diff_runs"]
@@ -93,7 +94,7 @@ def compare(old: Side, new: Side) -> DiffResult:
 
 def diff_rulesets(old_path: str | Path, new_path: str | Path, facts_path: str | Path, *,
                   period: str | None = None, sheet: str | None = None, db: str | None = None,
-                  strict: bool = False) -> DiffResult:
+                  strict: bool = False, extends: ExtendsPolicy | None = None) -> DiffResult:
     """Evaluate one facts file under two rulesets (files or region folders); store nothing."""
     from kaohe.engine.diff.sides import (
         facts_for,
@@ -104,7 +105,8 @@ def diff_rulesets(old_path: str | Path, new_path: str | Path, facts_path: str | 
     from kaohe.engine.inputs import evaluate_stored_inputs
     from kaohe.engine.store import Store
 
-    old_rs, new_rs = load_for(old_path, period, strict=strict), load_for(new_path, period, strict=strict)
+    old_rs = load_for(old_path, period, strict=strict, extends=extends)
+    new_rs = load_for(new_path, period, strict=strict, extends=extends)
     store = Store(db)
     sides = []
     old_facts = facts_for(old_rs, facts_path, period, sheet)
@@ -117,7 +119,8 @@ def diff_rulesets(old_path: str | Path, new_path: str | Path, facts_path: str | 
     return compare(sides[0], sides[1])
 
 
-def diff_run_under(run: str, new_path: str | Path, *, db: str | None = None, strict: bool = False) -> DiffResult:
+def diff_run_under(run: str, new_path: str | Path, *, db: str | None = None, strict: bool = False,
+                   extends: ExtendsPolicy | None = None) -> DiffResult:
     """A stored run against its facts evaluated again under ``new_path``; store nothing."""
     from kaohe.engine.diff.sides import load_for, side_of_evaluation, side_of_run, stored_facts_for
     from kaohe.engine.inputs import evaluate_stored_inputs
@@ -125,7 +128,7 @@ def diff_run_under(run: str, new_path: str | Path, *, db: str | None = None, str
 
     store = Store(db)
     info = store.get_run(run)
-    new_rs = load_for(new_path, info.period or None, strict=strict)
+    new_rs = load_for(new_path, info.period or None, strict=strict, extends=extends)
     facts = stored_facts_for(new_rs, store, info)
     evaluation = evaluate_stored_inputs(new_rs, facts, store)
     return compare(side_of_run(store, info), side_of_evaluation(new_rs, evaluation, str(new_path), period=info.period))

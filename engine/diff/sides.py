@@ -17,6 +17,7 @@ from kaohe.engine.period import parse_period
 from kaohe.engine.results import Evaluation, UnitResult
 from kaohe.engine.rollup import file_facts
 from kaohe.engine.ruleset import Ruleset, load_ruleset
+from kaohe.engine.ruleset.access import ExtendsPolicy
 from kaohe.engine.ruleset.checks import resolve_weights
 from kaohe.engine.ruleset.extends import SourceMap
 from kaohe.engine.ruleset.model import RulesetModel
@@ -118,12 +119,14 @@ def side_of_run(store: Store, info: RunInfo) -> Side:
     )
 
 
-def load_for(ruleset_path: str | Path, period: str | None, *, strict: bool = False) -> Ruleset:
-    """A ruleset file, or the version of a region folder in force for ``period``."""
+def load_for(ruleset_path: str | Path, period: str | None, *, strict: bool = False,
+             extends: ExtendsPolicy | None = None) -> Ruleset:
+    """A ruleset file, or the version of a region folder in force for ``period`` (``extends``: where
+    its ``extends:`` may read, engine/ruleset/access.py)."""
     path = Path(ruleset_path)
     if path.is_dir():
         path = select_version(path, parse_period(period) if period else None)
-    return load_ruleset(path, strict=strict)
+    return load_ruleset(path, strict=strict, extends=extends)
 
 
 def facts_for(ruleset: Ruleset, facts_path: str | Path, period: str | None, sheet: str | None) -> FactTable:

@@ -21,6 +21,7 @@ from kaohe.engine.errors import FactsError, Location, Problem, did_you_mean
 from kaohe.engine.form import save, sheets, units
 from kaohe.engine.i18n import Lang, register
 from kaohe.engine.ruleset import load_ruleset
+from kaohe.engine.ruleset.access import ExtendsPolicy
 
 __all__ = ["FormResult", "make_form"]
 
@@ -46,9 +47,10 @@ class FormResult:
 
 def make_form(ruleset_path: str | Path, out: Path, *, units_file: Path | None = None, run: str | None = None,
               db: str | None = None, source: str | None = None, category: str | None = None,
-              period: str | None = None, lang: Lang = "zh") -> FormResult:
-    """Write the form for ``ruleset_path`` to ``out`` (see the module doc)."""
-    ruleset = load_ruleset(ruleset_path)
+              period: str | None = None, lang: Lang = "zh", extends: ExtendsPolicy | None = None) -> FormResult:
+    """Write the form for ``ruleset_path`` to ``out`` (see the module doc; ``extends``: where the
+    ruleset's ``extends:`` may read, engine/ruleset/access.py)."""
+    ruleset = load_ruleset(ruleset_path, extends=extends)
     model = ruleset.model
     if (units_file is None) == (run is None):
         raise FactsError(Problem("form.units_or_run"))
