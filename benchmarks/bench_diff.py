@@ -57,7 +57,7 @@ def timed(*args: str, cwd: Path) -> tuple[float, str]:
     proc = subprocess.run([str(KAOHE), *args], cwd=cwd, capture_output=True, text=True, check=False)
     seconds = time.perf_counter() - start
     if proc.returncode != 0:
-        raise SystemExit(f"kaohe {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
+        raise SystemExit(f"kaohe {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr[-2000:]}{proc.stdout[-2000:]}")
     return seconds, proc.stdout
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -23,6 +24,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 RULESET = ROOT / "rulesets" / "shunde-court" / "court.yaml"
+# the benchmark rulesets are written to a scratch folder and extend the bundled court: let extends read
+# the repository's rulesets (as an office lists its national core library; docs/running.md)
+os.environ["KAOHE_LIBRARY"] = os.pathsep.join(filter(None, [os.environ.get("KAOHE_LIBRARY"), str(ROOT / "rulesets")]))
 
 
 def peak_mb() -> float:

@@ -74,12 +74,14 @@ def test_only_yaml_files_and_only_rulesets_even_with_allow_outside(tmp_path):
     assert _refusal(settings, everything) == "extends.not_ruleset"
 
 
-@pytest.mark.parametrize("text", ["kaohe: 1\n", "\ufeffkaohe: 1\n", '"kaohe": 1\n', "# 注释\nid: x\nkaohe : 1\n"])
+@pytest.mark.parametrize("text", ["kaohe: 1\n", "\ufeffkaohe: 1\n", '"kaohe": 1\n', "# 注释\nid: x\nkaohe : 1\n",
+                                  '{"kaohe": 1, "id": "x"}', '\n{\n  "kaohe": 1,\n  "id": "x"\n}\n'])
 def test_a_version_key_line_makes_a_file_look_like_a_ruleset(text):
     check_ruleset_text("x.yaml", text, Location("child.yaml", 4, 10))
 
 
-@pytest.mark.parametrize("text", ["id: x\n", "  kaohe: 1\n", "notes: |\n  kaohe: 1\n", "kaohe_version: 1\n"])
+@pytest.mark.parametrize("text", ["id: x\n", "  kaohe: 1\n", "notes: |\n  kaohe: 1\n", "kaohe_version: 1\n",
+                                  '{"id": "x", "kaohe": 1}', '[{"kaohe": 1}]'])
 def test_without_a_top_level_version_key_it_is_not_a_ruleset(text):
     with pytest.raises(RulesetError) as caught:
         check_ruleset_text("x.yaml", text, Location("child.yaml", 4, 10))

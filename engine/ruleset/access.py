@@ -37,7 +37,10 @@ from kaohe.engine.i18n import register
 LIBRARY_ENV = "KAOHE_LIBRARY"
 SUFFIXES = (".yaml", ".yml")
 ROOT_NAME = "rulesets"
-_VERSION_KEY = re.compile(r"""^\ufeff?["']?kaohe["']?[ \t]*:""", re.MULTILINE)
+# a `kaohe:` line at the top level, or `kaohe` as the first key of a document that is one flow mapping
+# (a ruleset written as JSON: {"kaohe": 1, …})
+_VERSION_KEY = re.compile(r"""^\ufeff?["']?kaohe["']?[ \t]*:|\A\ufeff?\s*\{\s*["']?kaohe["']?[ \t]*:""",
+                          re.MULTILINE)
 
 register(
     {
