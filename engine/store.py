@@ -363,13 +363,15 @@ class Store:
                                hint=Hint("hint.recent_runs", {"runs": recent}) if recent else None))
 
     def list_runs(self, ruleset: str | None = None, limit: int = 50, *, current_only: bool = False,
-                  family: str | None = None) -> list[RunInfo]:
+                  family: str | None = None, period: str | None = None) -> list[RunInfo]:
         """Stored runs, newest first (``current_only``: only the run that counts per family and period)."""
         query = select(RunRow).order_by(RunRow.created_at.desc(), RunRow.id)  # type: ignore[attr-defined]
         if ruleset:
             query = query.where(RunRow.ruleset_id == ruleset)
         if family:
             query = query.where(RunRow.family == family)
+        if period:
+            query = query.where(RunRow.period == period)
         with Session(self.engine) as s:
             if current_only:
                 query = query.where(RunRow.id.in_(_current_ids_of(s.connection())))  # type: ignore[attr-defined]

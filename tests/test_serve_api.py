@@ -42,13 +42,53 @@ def test_every_page_and_api_needs_login(ws: Workspace) -> None:
 
 def test_api_run_is_the_cli_run_json(ws: Workspace, kaohe) -> None:  # type: ignore[no-untyped-def]
     c = ws.client("office")
-    listed = c.get("/api/runs").json()["runs"]
+    listed = c.get("/api/runs").json()
     assert [r["id"] for r in listed] == [ws.run_id]
     assert listed[0]["period"] == "2025Q1" and listed[0]["units"] == 5
     served = c.get(f"/api/runs/{ws.run_id}").json()
     cli = cli_json(kaohe, "run", str(ws.rulesets / "court" / "court.yaml"), "--facts", str(ws.root / "2025Q1.csv"),
                    "--period", "2025Q1", "--db", ws.db, "--json")
     assert served == cli
+
+
+def test_api_runs_is_a_list_as_kaohe_runs_json(ws: Workspace, kaohe) -> None:  # type: ignore[no-untyped-def]
+    c = ws.client("office")
+    q1 = FACTS.replace("100,95,88", "100,96,88")
+    r = c.post("/api/runs", data={"ruleset": "court/court.yaml", "period": "2025Q1", "reason": "更正刑一庭结案数"},
+               files={"facts": ("q1.csv", q1.encode())})
+    assert r.status_code == 201, r.text
+    new = r.json()["run"]["id"]
+    listed = c.get("/api/runs").json()
+    assert isinstance(listed, list) and [e["id"] for e in listed] == [new]
+    for query, args in (("", ()), ("?all=true", ("--all",))):
+        served = c.get(f"/api/runs{query}").json()
+        cli = cli_json(kaohe, "runs", "--db", ws.db, "--json", *args)["runs"]
+        assert [{k: v for k, v in e.items() if k != "name"} for e in served] == cli
+        assert all(e["name"].startswith("法院考核") for e in served)
+    old = {e["id"]: e for e in c.get("/api/runs?all=1").json()}[ws.run_id]
+    assert old["superseded_by"] == new and old["current"] is False
+    assert c.get("/api/runs?all=true&period=2025Q2").json() == []
+    assert [e["id"] for e in c.get("/api/runs?all=true&limit=1").json()] == [new]
+
+
+@pytest.mark.parametrize(("query", "name", "zh", "en"), [
+    ("limit=abc", "limit", "参数 `limit` 的值 `abc` 无效：应为整数", "parameter `limit`: `abc` is not valid: an integer is expected"),
+    ("limit=0", "limit", "参数 `limit` 的值 `0` 无效：应不小于 1", "parameter `limit`: `0` is not valid: it must be at least 1"),
+    ("limit=5000", "limit", "参数 `limit` 的值 `5000` 无效：应不大于 1000",
+     "parameter `limit`: `5000` is not valid: it must be at most 1000"),
+    ("all=maybe", "all", "参数 `all` 的值 `maybe` 无效：应为 true 或 false",
+     "parameter `all`: `maybe` is not valid: true or false is expected"),
+], ids=["not-a-number", "too-small", "too-big", "not-a-bool"])
+def test_invalid_api_parameters_are_422_with_problems(ws: Workspace, query: str, name: str, zh: str, en: str) -> None:
+    c = ws.client("office")
+    r = c.get(f"/api/runs?{query}")
+    assert r.status_code == 422
+    error = r.json()["error"]
+    assert error["exit_code"] == 2 and len(error["problems"]) == 1
+    problem = error["problems"][0]
+    assert problem["code"] == "serve.param.bad" and problem["path"] == f"query.{name}"
+    assert problem["message"] == zh and "docs/serve.md" in problem["hint"]
+    assert c.get(f"/api/runs?{query}&lang=en").json()["error"]["problems"][0]["message"] == en
 
 
 def test_explain_is_the_cli_explain_json(ws: Workspace, kaohe) -> None:  # type: ignore[no-untyped-def]
@@ -64,7 +104,7 @@ def test_a_unit_user_gets_only_its_own_unit(ws: Workspace) -> None:
     doc = c.get(f"/api/runs/{ws.run_id}").json()
     assert [u["unit"] for u in doc["units"]] == ["c01"]
     assert doc["run"]["id"] == ws.run_id
-    assert [r["id"] for r in c.get("/api/runs").json()["runs"]] == [ws.run_id]
+    assert [r["id"] for r in c.get("/api/runs").json()] == [ws.run_id]
     assert c.get(f"/api/runs/{ws.run_id}/units/c01/explain").json()["unit"] == "c01"
 
 
@@ -76,7 +116,7 @@ def test_post_runs_starts_a_run_201(ws: Workspace) -> None:
     assert r.status_code == 201, r.text
     doc = r.json()
     assert doc["run"]["period"] == "2025Q2" and len(doc["units"]) == 5
-    assert doc["run"]["id"] in {x["id"] for x in c.get("/api/runs").json()["runs"]}
+    assert doc["run"]["id"] in {x["id"] for x in c.get("/api/runs").json()}
     assert c.get(f"/api/runs/{doc['run']['id']}").json() == doc
 
 
@@ -96,7 +136,7 @@ def test_post_runs_bad_facts_422_with_the_cli_problems(ws: Workspace, kaohe) -> 
         p["file"] = "bad.csv"
     assert served == expected
     assert served["problems"][0]["line"] == 3 and served["problems"][0]["column"] == 5
-    assert len(c.get("/api/runs").json()["runs"]) == 1  # nothing stored
+    assert len(c.get("/api/runs").json()) == 1  # nothing stored
 
 
 def test_post_runs_bad_ruleset_422(ws: Workspace) -> None:

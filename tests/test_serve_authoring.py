@@ -62,7 +62,7 @@ def test_preview_on_a_stored_run_stores_nothing(ws: Workspace) -> None:
     _file(ws).write_text(text, encoding="utf-8")
     panel = c.get(f"/ruleset/panel?path={PATH}&source=run:{ws.run_id}").text
     assert "2025Q1" in panel and "刑一庭" in panel and "优秀 " in panel
-    assert len(c.get("/api/runs").json()["runs"]) == 1
+    assert len(c.get("/api/runs").json()) == 1
     page = c.get(f"/ruleset?path={PATH}&source=run:{ws.run_id}").text
     assert f'<option value="run:{ws.run_id}" selected>' in page
     missing = c.get(f"/ruleset/panel?path={PATH}&source=run:nope").text

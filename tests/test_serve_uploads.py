@@ -113,3 +113,27 @@ def test_too_big_uploads_are_refused(tmp_path: Path) -> None:
     ws = build(tmp_path, max_upload_bytes=100)
     r = _upload(ws.client("office"), "f.csv", FACTS.encode())
     assert r.status_code == 422 and "文件太大" in r.text and _count(ws) == 0
+
+
+def test_a_run_from_an_upload_that_corrects_a_published_run_asks_for_the_reason(ws: Workspace) -> None:
+    from kaohe.engine.store import Store
+
+    c = ws.client("office")
+    q1 = FACTS.replace("100,95,88", "100,96,88")
+    upload_id = _upload(c, "2025Q1-更正.csv", q1.encode(), period="2025Q1").headers["location"].rsplit("/", 1)[1]
+    page = c.get(f"/uploads/{upload_id}").text
+    assert f"已有现行运行 {ws.run_id}" in page and 'name="reason"' in page and "必填" not in page
+    assert c.post(f"/runs/{ws.run_id}/publish").status_code == 303
+    page = c.get(f"/uploads/{upload_id}").text
+    assert f"运行 {ws.run_id} 已于" in page and "替代原因（必填）" in page
+    refused = c.post(f"/uploads/{upload_id}/run", data={"reason": "  "})
+    assert refused.status_code == 422 and 'id="run-problems"' in refused.text
+    assert "替代它需要说明原因" in refused.text and "--reason" in refused.text  # the CLI's own message
+    assert len(Store(ws.db).list_runs(limit=10)) == 1
+    started = c.post(f"/uploads/{upload_id}/run", data={"reason": "更正刑一庭结案数"})
+    assert started.status_code == 303
+    new = started.headers["location"].rsplit("/", 1)[1]
+    info = Store(ws.db).get_run(new)
+    assert info.supersedes == ws.run_id and info.reason == "更正刑一庭结案数"
+    assert "更正说明" in c.get(f"/runs/{new}/report.html").text
+    assert ws.client("unit-a").get(f"/uploads/{upload_id}").status_code == 404

@@ -13,7 +13,9 @@ One concept per module:
 - :mod:`.rulesets`   the rulesets folder: safe paths, validation status, atomic saves
 - :mod:`.views`      the Jinja environment of the pages (sandboxed, autoescaped), zh/en
 - :mod:`.api`        the JSON API (docs/serve.md)
+- :mod:`.params`     invalid API parameters as problems (422, like the CLI's `--json` errors)
 - :mod:`.pages`      runs, reports, unit cards, explain, analyze, downloads
+- :mod:`.publish`    current and superseded runs, publishing (公示), the reason a correction needs
 - :mod:`.admin`      users and the audit log (admins)
 - :mod:`.authoring`  a ruleset's problems, tests, preview and what-if, live refresh, the editor
 - :mod:`.uploads`    facts uploads: validated cell by cell, stored when accepted

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.datastructures import UploadFile
 
@@ -45,9 +45,22 @@ def visible_run(request: Request, p: Principal, run: str) -> RunInfo:
     return info
 
 
-def run_summary(info: RunInfo) -> dict[str, Any]:
-    """One entry of ``GET /api/runs`` (``kaohe runs --json`` plus name and time)."""
-    return {**info.as_json(), "name": info.ruleset_name, "created_at": info.created_at.isoformat()}
+def run_entries(request: Request, p: Principal, *, ruleset: str | None = None, period: str | None = None,
+                family: str | None = None, show_all: bool = False, limit: int = 200) -> list[dict[str, Any]]:
+    """Stored runs as ``kaohe runs --json`` lists them (current runs unless ``show_all``), newest
+    first, each with its record (current, supersedes, superseded_by, reason, published_at) and name.
+
+    A unit account gets only the runs its unit is in.
+    """
+    store = state(request).runs.store
+    wanted = limit if not p.user.is_unit else 100_000
+    infos = store.list_runs(ruleset or None, wanted, current_only=not show_all, family=family or None,
+                            period=period or None)
+    if p.user.is_unit:
+        mine = state(request).runs.runs_of_unit(p.user.unit or "")
+        infos = [i for i in infos if i.id in mine][:limit]
+    record = store.run_record([i.id for i in infos])
+    return [{**i.as_json(), **record[i.id], "name": i.ruleset_name} for i in infos]
 
 
 @router.get("/me")
@@ -57,17 +70,14 @@ def me(p: SignedIn) -> dict[str, Any]:
 
 
 @router.get("/runs")
-def list_runs(request: Request, p: SignedIn, ruleset: str | None = None, period: str | None = None,
-              limit: int = 200) -> dict[str, Any]:
-    """Stored runs, newest first (a unit account: those its unit is in)."""
-    st = state(request)
-    infos = st.runs.store.list_runs(ruleset or None, max(1, min(limit, 1000)))
-    if period:
-        infos = [i for i in infos if i.period == period]
-    if p.user.is_unit:
-        mine = st.runs.runs_of_unit(p.user.unit or "")
-        infos = [i for i in infos if i.id in mine]
-    return {"runs": [run_summary(i) for i in infos]}
+def list_runs(request: Request, p: SignedIn, ruleset: Annotated[str | None, Query(max_length=200)] = None,
+              period: Annotated[str | None, Query(max_length=40)] = None,
+              family: Annotated[str | None, Query(max_length=200)] = None,
+              show_all: Annotated[bool, Query(alias="all")] = False,
+              limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[dict[str, Any]]:
+    """A JSON list of stored runs, newest first: the current run of each family and period
+    (``all=true``: superseded runs too); a unit account: those its unit is in."""
+    return run_entries(request, p, ruleset=ruleset, period=period, family=family, show_all=show_all, limit=limit)
 
 
 @router.get("/runs/{run}")
@@ -110,8 +120,9 @@ def problems_response(e: KaoheError, request: Request) -> JSONResponse:
 
 @router.post("/runs")
 async def create_run(request: Request, p: SignedIn) -> Response:
-    """Multipart ``ruleset`` (relative to the rulesets folder), ``facts`` (a file) and optional
-    ``period`` → 201 with the run JSON, or 422 with the problems."""
+    """Multipart ``ruleset`` (relative to the rulesets folder), ``facts`` (a file), optional
+    ``period`` and ``reason`` (why it supersedes the current run; needed when that one is
+    published) → 201 with the run JSON, or 422 with the problems."""
     from starlette.concurrency import run_in_threadpool
 
     from kaohe.engine.errors import FactsError, Problem
@@ -121,16 +132,18 @@ async def create_run(request: Request, p: SignedIn) -> Response:
     form = await request.form(max_part_size=st.config.max_upload_bytes)
     rel = str(form.get("ruleset") or "")
     period = str(form.get("period") or "") or None
+    reason = str(form.get("reason") or "").strip() or None
     facts = form.get("facts")
     try:
         ruleset_at(st, rel)
         if not isinstance(facts, UploadFile):
             raise FactsError(Problem("serve.facts_missing"))
         data = await facts.read()
-        outcome = await run_in_threadpool(start_run, st, rel, data, facts.filename or "facts.csv", period)
+        outcome = await run_in_threadpool(start_run, st, rel, data, facts.filename or "facts.csv", period, reason)
     except KaoheError as e:
         return problems_response(e, request)
     audit.record(st.engine, p.user.name, "run", outcome.info.id,
                  {"ruleset": rel, "period": outcome.info.period, "units": outcome.info.units,
-                  "reused": outcome.reused, "via": p.via}, ip=request.client.host if request.client else "")
+                  "reused": outcome.reused, "via": p.via, "supersedes": outcome.info.supersedes,
+                  "reason": outcome.info.reason}, ip=request.client.host if request.client else "")
     return JSONResponse(outcome.as_json(), status_code=201)

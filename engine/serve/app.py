@@ -53,7 +53,7 @@ def _error(request: Request, status: int, code: str) -> Response:
 def create_app(config: ServeConfig) -> FastAPI:
     """A ready application for ``config`` (the database is opened and its tables created)."""
     from kaohe.engine.resources import templates_dir
-    from kaohe.engine.serve import admin, authoring, pages, uploads
+    from kaohe.engine.serve import admin, authoring, pages, publish, uploads
 
     store = open_database(config.db)
     secret = server_secret(store.engine, config.secret)
@@ -72,7 +72,7 @@ def create_app(config: ServeConfig) -> FastAPI:
                         headers={"Cache-Control": "public, max-age=300"})
 
     app.include_router(login.router)
-    for module in (api, pages, authoring, uploads, admin):
+    for module in (api, pages, publish, authoring, uploads, admin):
         app.include_router(module.router, dependencies=[Depends(gate)])
 
     @app.exception_handler(NotSignedIn)
@@ -99,8 +99,12 @@ def create_app(config: ServeConfig) -> FastAPI:
                             status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
-    async def bad_request(request: Request, _exc: RequestValidationError) -> Response:
-        return _error(request, 404, "error.404")
+    async def bad_request(request: Request, exc: RequestValidationError) -> Response:
+        if _is_api(request):  # 422 with problems, like the CLI's --json errors (docs/serve.md)
+            from kaohe.engine.serve.params import parameter_error
+
+            return api.problems_response(parameter_error(exc.errors()), request)
+        return _error(request, 404, "error.404")  # a page with a mangled address: as if it did not exist
 
     @app.exception_handler(KaoheError)
     async def kaohe_error(request: Request, exc: KaoheError) -> Response:

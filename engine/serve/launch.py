@@ -74,14 +74,20 @@ def check_facts(st: ServeState, ruleset: Ruleset, data: bytes, filename: str, pe
             raise _friendly(e, filename) from e
 
 
-def start_run(st: ServeState, ruleset_rel: str, data: bytes, filename: str, period: str | None) -> RunOutcome:
-    """Evaluate and store a run (as ``kaohe run``), one at a time."""
+def start_run(st: ServeState, ruleset_rel: str, data: bytes, filename: str, period: str | None,
+              reason: str | None = None) -> RunOutcome:
+    """Evaluate and store a run (as ``kaohe run``), one at a time.
+
+    The run supersedes the current run of its family and period; superseding
+    a published run needs ``reason`` (the store's error otherwise, as the CLI
+    gives it).
+    """
     path, _ = ruleset_at(st, ruleset_rel)
     with tempfile.TemporaryDirectory(prefix="kaohe-serve-") as folder:
         facts = _materialise(folder, data, filename)
         with st.run_lock:
             try:
-                return run(path, facts, period=period or None, db=st.runs.store.url,
+                return run(path, facts, period=period or None, db=st.runs.store.url, reason=reason,
                            extends=ExtendsPolicy((st.config.rulesets_dir,)))
             except KaoheError as e:
                 raise _friendly(e, filename) from e

@@ -7,17 +7,20 @@ trace or download answers 404.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from kaohe.engine.errors import Problem
 from kaohe.engine.i18n import register
 from kaohe.engine.serve.api import signed_in, visible_run
 from kaohe.engine.serve.auth import NotFound, check_unit, require
 from kaohe.engine.serve.state import state
 from kaohe.engine.serve.views import lang_of, render
+from kaohe.engine.store import RunInfo
 
 register(
     {
@@ -64,19 +67,22 @@ def home(request: Request) -> Response:
 
 
 @router.get("/runs")
-def runs_page(request: Request, ruleset: str = "", period: str = "") -> Response:
-    """Stored runs, filtered by ruleset and period."""
+def runs_page(request: Request, ruleset: str = "", period: str = "", all: str = "") -> Response:  # noqa: A002
+    """Stored runs, filtered by ruleset and period: the current runs, or (``all``) superseded ones too."""
+    from kaohe.engine.serve.publish import standings
+
     p = signed_in(request)
     st = state(request)
-    infos = st.runs.store.list_runs(None, 1000)
+    show_all = all in ("1", "true", "on")
+    infos = st.runs.store.list_runs(None, 1000, current_only=not show_all)
     if p.user.is_unit:
         mine = st.runs.runs_of_unit(p.user.unit or "")
         infos = [i for i in infos if i.id in mine]
     rulesets = sorted({i.ruleset_id for i in infos})
     periods = sorted({i.period for i in infos if i.period}, reverse=True)
     shown = [i for i in infos if (not ruleset or i.ruleset_id == ruleset) and (not period or i.period == period)]
-    return render(request, "runs.html.j2", runs=shown, rulesets=rulesets, periods=periods,
-                  ruleset=ruleset, period=period)
+    return render(request, "runs.html.j2", runs=shown, standing=standings(st.runs.store, shown), rulesets=rulesets,
+                  periods=periods, ruleset=ruleset, period=period, show_all=show_all)
 
 
 @router.get("/runs/{run}")
@@ -86,10 +92,18 @@ def run_page(request: Request, run: str) -> Response:
     info = visible_run(request, p, run)
     if p.user.is_unit:
         return RedirectResponse(f"/runs/{info.id}/units/{p.user.unit}", status_code=303)
+    return render_run(request, info)
+
+
+def render_run(request: Request, info: RunInfo, status: int = 200, problems: Sequence[Problem] = ()) -> Response:
+    """The run page (the office's view): its standing, the publish action, units, downloads, report."""
+    from kaohe.engine.serve.publish import standings
+
     st = state(request)
     lang = lang_of(request)
     context = st.runs.context(info, lang)
-    return render(request, "run.html.j2", info=info, units=context["units"], formats=list(DOWNLOADS))
+    return render(request, "run.html.j2", status=status, info=info, units=context["units"], formats=list(DOWNLOADS),
+                  standing=standings(st.runs.store, [info])[info.id], problems=[x.as_dict(lang) for x in problems])
 
 
 @router.get("/runs/{run}/report.html")

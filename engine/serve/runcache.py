@@ -3,7 +3,11 @@
 A stored run does not change (a re-run writes a new one), so its units, its
 ``run --json`` document, its report context and its rendered report are kept
 in a small LRU keyed by run id and creation time.  Twenty clients reading the
-same 10k-unit run cost one database read.
+same 10k-unit run cost one database read.  What the report says *about* the
+run does change — it gets superseded or published, earlier periods get new
+current runs — so the report context and what is rendered from it are also
+keyed by a stamp of the run record (how many runs and publications there are;
+neither is ever deleted).
 """
 
 from __future__ import annotations
@@ -61,7 +65,12 @@ class RunCache:
                     return slot[name]  # type: ignore[no-any-return]
             value = compute()
             with self._lock:
-                self._data.setdefault(key, {})[name] = value
+                slot = self._data.setdefault(key, {})
+                if "@" in name:  # a newer record stamp: the older renderings are stale
+                    base = name.split("@", 1)[0] + "@"
+                    for stale in [n for n in slot if n.startswith(base)]:
+                        del slot[stale]
+                slot[name] = value
                 self._data.move_to_end(key)
                 while len(self._data) > self.size:
                     old, _ = self._data.popitem(last=False)
@@ -104,8 +113,19 @@ class RunCache:
             return json.dumps(doc, ensure_ascii=False, allow_nan=False).encode()
         return self._get(info, "json", compute)
 
-    def context(self, info: RunInfo, lang: Lang) -> dict[str, Any]:
-        """The report template context (with history and charts)."""
+    def record_stamp(self) -> str:
+        """Changes whenever a run is stored or published (what the reports say about runs)."""
+        from sqlalchemy import func
+
+        from kaohe.engine.store import PublicationRow, RunRow
+
+        with self.store.engine.connect() as conn:
+            runs = conn.execute(select(func.count()).select_from(RunRow)).scalar_one()
+            published = conn.execute(select(func.count()).select_from(PublicationRow)).scalar_one()
+        return f"{runs}.{published}"
+
+    def context(self, info: RunInfo, lang: Lang, stamp: str | None = None) -> dict[str, Any]:
+        """The report template context (with history, charts and the run's record)."""
         def compute() -> dict[str, Any]:
             from kaohe.engine.report import build_context, history_from_store
             from kaohe.engine.store_inputs import report_sources
@@ -113,14 +133,15 @@ class RunCache:
             return build_context(info, self.units(info), lang=lang, history=history_from_store(self.store, info),
                                  charts=True, details=self.store.load_details(info.id),
                                  sources=report_sources(self.store.engine, info.id, lang))
-        return self._get(info, f"context.{lang}", compute)
+        return self._get(info, f"context.{lang}@{stamp or self.record_stamp()}", compute)
 
     def unit_context(self, info: RunInfo, lang: Lang, unit: str) -> dict[str, Any] | None:
         """The per-unit card context of ``unit`` (as ``kaohe report --per-unit`` renders it)."""
         from kaohe.engine.report.context import unit_context
 
-        context = self.context(info, lang)
-        index = self._get(info, f"cards.{lang}", lambda: {u["unit"]: u for u in context["units"]})
+        stamp = self.record_stamp()
+        context = self.context(info, lang, stamp)
+        index = self._get(info, f"cards.{lang}@{stamp}", lambda: {u["unit"]: u for u in context["units"]})
         doc = index.get(unit)
         return unit_context(context, doc) if doc is not None else None
 
@@ -132,8 +153,9 @@ class RunCache:
 
             region = Path(info.ruleset_path).parent if info.ruleset_path else None
             name = _chosen_template(info) or "report.html.j2"
-            return render_template(name, self.context(info, lang), region_dir=region)
-        return self._get(info, f"html.{lang}", compute)
+            return render_template(name, self.context(info, lang, stamp), region_dir=region)
+        stamp = self.record_stamp()
+        return self._get(info, f"html.{lang}@{stamp}", compute)
 
     def runs_of_unit(self, unit: str) -> set[str]:
         """Ids of the runs in which ``unit`` has a result (what a unit account may see)."""

@@ -54,6 +54,7 @@ register(
         "serve.uploads.run": ("用此数据开始运行", "Start a run with these facts"),
         "serve.uploads.download": ("下载原文件", "Download the file"),
         "serve.uploads.detail": ("上传 #{id}", "Upload #{id}"),
+        "serve.uploads.run_failed": ("未能开始运行，未保存任何内容：", "The run was not started and nothing was stored:"),
         "serve.uploads.other_units": ("单位账号只能上传本单位（{unit}）的数据；文件中还有：{others}",
                                       "a unit account may upload only its own unit ({unit}); the file also has: {others}"),
     }
@@ -149,9 +150,24 @@ async def upload(request: Request) -> Response:
 
 @router.get("/uploads/{upload_id}")
 def upload_page(request: Request, upload_id: str) -> Response:
-    """One accepted upload."""
-    row = _visible(state(request), signed_in(request), upload_id)
-    return render(request, "upload.html.j2", upload=row)
+    """One accepted upload (for the office: start a run, with a reason when it corrects a published run)."""
+    st = state(request)
+    return _upload_page(request, st, _visible(st, signed_in(request), upload_id))
+
+
+def _upload_page(request: Request, st: ServeState, row: UploadRow, status: int = 200,
+                 problems: list[dict[str, object]] | None = None, reason: str = "") -> Response:
+    from kaohe.engine.serve.publish import pending_supersede
+
+    pending = None
+    if not signed_in(request).user.is_unit:
+        try:
+            _, ruleset = ruleset_at(st, row.ruleset)
+            pending = pending_supersede(st.runs.store, ruleset.model.family_id, row.period)
+        except KaoheError:  # the ruleset broke since the upload: starting a run shows its problems
+            pending = None
+    return render(request, "upload.html.j2", status=status, upload=row, pending=pending,
+                  problems=problems or [], reason=reason)
 
 
 @router.get("/uploads/{upload_id}/file")
@@ -165,14 +181,23 @@ def upload_file(request: Request, upload_id: str) -> Response:
 
 @router.post("/uploads/{upload_id}/run")
 async def run_upload(request: Request, upload_id: str) -> Response:
-    """Start a run of the upload's ruleset on its facts (office)."""
+    """Start a run of the upload's ruleset on its facts (office); ``reason`` says why it supersedes
+    the current run (required when that run is published: the page shows the store's error)."""
     p = signed_in(request)
     require(p, "admin", "office")
     st = state(request)
     row = _visible(st, p, upload_id)
-    outcome = await run_in_threadpool(start_run, st, row.ruleset, row.content, row.filename, row.period or None)
+    form = await request.form()
+    reason = str(form.get("reason") or "").strip()[:500]
+    try:
+        outcome = await run_in_threadpool(start_run, st, row.ruleset, row.content, row.filename, row.period or None,
+                                          reason or None)
+    except KaoheError as e:
+        return _upload_page(request, st, row, status=422, problems=[x.as_dict(lang_of(request)) for x in e.problems],
+                            reason=reason)
     audit.record(st.engine, p.user.name, "run", outcome.info.id,
-                 {"ruleset": row.ruleset, "period": outcome.info.period, "upload": row.id, "reused": outcome.reused},
+                 {"ruleset": row.ruleset, "period": outcome.info.period, "upload": row.id, "reused": outcome.reused,
+                  "supersedes": outcome.info.supersedes, "reason": outcome.info.reason},
                  ip=client_ip(request))
     return RedirectResponse(f"/runs/{outcome.info.id}", status_code=303)
 
