@@ -15,10 +15,11 @@ from itertools import repeat
 from typing import Any
 
 import numpy as np
-import orjson
+import pyarrow as pa
 
 from kaohe.engine import interrupts
 from kaohe.engine.grouped import Grouped
+from kaohe.engine.jsoncolumns import float_texts, join, string_texts
 from kaohe.engine.results import LIGHTS, Evaluation
 
 BATCH = 20_000
@@ -37,38 +38,29 @@ class FactColumns:
     """Each unit's input facts as JSON text for ``facts_json``, a batch at a time.
 
     Numbers come from float arrays (NaN = missing = ``null``), text from lists;
-    the text of a batch is made per column, then joined per unit, which gives
-    the same JSON as ``json.dumps`` of each unit's facts dict.
+    the text of a batch is made per column (engine/jsoncolumns.py), then joined
+    per unit with the keys between, which gives the same JSON as
+    ``json.dumps`` of each unit's facts dict.
     """
 
     def __init__(self, numbers: Mapping[str, np.ndarray], strings: Mapping[str, Sequence[str | None]]):
         self.numbers = numbers
         self.strings = strings
-        names = [*numbers, *strings]
-        self.template = "{" + ", ".join(json.dumps(k, ensure_ascii=False).replace("%", "%%") + ": %s"
-                                        for k in names) + "}"
+        self.keys = [json.dumps(k, ensure_ascii=False) + ": " for k in [*numbers, *strings]]
 
     def texts(self, start: int, stop: int) -> list[str]:
         """``facts_json`` of units ``start`` .. ``stop - 1``."""
-        cols: list[list[str]] = []
-        for col in self.numbers.values():
-            part = col[start:stop]
-            cols.append(_float_texts(part) if len(part) else [])
-        for scol in self.strings.values():
-            cols.append([json.dumps(v, ensure_ascii=False) for v in scol[start:stop]])
-        if not cols:
+        if not self.keys:
             return ["{}"] * (stop - start)
-        t = self.template
-        return [t % row for row in zip(*cols, strict=True)]
-
-
-def _float_texts(values: np.ndarray) -> list[str]:
-    """JSON numbers as Python's ``json`` writes them (``null`` for NaN)."""
-    text = orjson.dumps(values, option=orjson.OPT_SERIALIZE_NUMPY).decode()[1:-1].split(",")
-    tiny = (values != 0) & (np.abs(values) < 1e-4)  # orjson spells these differently (0.00001, 1e-5)
-    for i in np.flatnonzero(tiny).tolist():
-        text[i] = repr(float(values[i]))
-    return text
+        if stop <= start:
+            return []
+        cols = [float_texts(col[start:stop]) for col in self.numbers.values()]
+        cols += [string_texts(scol[start:stop]) for scol in self.strings.values()]
+        pieces: list[str | pa.Array] = []
+        for i, (key, col) in enumerate(zip(self.keys, cols, strict=True)):
+            pieces += ["{" + key if i == 0 else ", " + key, col]
+        texts: list[str] = join([*pieces, "}"]).to_pylist()
+        return texts
 
 
 def _nullable(values: np.ndarray) -> list[float | None]:

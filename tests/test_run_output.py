@@ -35,6 +35,7 @@ def _streamed(outcome: RunOutcome) -> bytes:
 def test_streamed_json_is_byte_identical_for_every_example(ruleset_rel: str, tmp_path: Path,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(runjson, "CHUNK", 7)  # several chunks even for small examples
+    monkeypatch.setattr(runjson, "COLUMN_CHUNK", 5)
     db = f"sqlite:///{tmp_path}/k.db"
     for entry in REGION_RUNS[ruleset_rel]:  # later periods fire previous.-rules (alerts, notes)
         # an entry is one file, or several departments' files joined by unit
@@ -74,6 +75,7 @@ tests:
 
 def test_numbers_orjson_would_spell_differently_and_missing_values(project, monkeypatch) -> None:
     monkeypatch.setattr(runjson, "CHUNK", 2)
+    monkeypatch.setattr(runjson, "COLUMN_CHUNK", 2)
     rows = ["unit,name,period,x,y", "a1,一,2025,1,100000", "a2,二,2025,3,0", "a3,三,2025,5,",
             "a4,四,2025,50,1", "a5,五,2025,0.0000123,1"]
     root = project({"r.yaml": TINY, "f.csv": "\n".join(rows) + "\n"})
