@@ -40,13 +40,13 @@ def float_texts(values: np.ndarray) -> pa.StringArray:
     return text
 
 
-def rank_texts(values: np.ndarray) -> pa.StringArray:
-    """Whole numbers, with those not above zero (no rank) as ``null``."""
+def int_texts(values: np.ndarray, null: np.ndarray | None = None) -> pa.StringArray:
+    """Whole numbers as text; ``null`` where the mask ``null`` is true."""
     values = np.ascontiguousarray(values, dtype=np.int64)
     if not len(values):
         return _EMPTY
     text = _split(orjson.dumps(values, option=_NUMPY), len(values))
-    return pc.if_else(pa.array(values <= 0), "null", text)
+    return text if null is None or not null.any() else pc.if_else(pa.array(null), "null", text)
 
 
 def string_texts(values: Sequence[str | None]) -> pa.StringArray:

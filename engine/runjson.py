@@ -29,7 +29,7 @@ import numpy as np
 import orjson
 import pyarrow as pa
 
-from kaohe.engine.jsoncolumns import float_texts, join, joined_bytes, pick, rank_texts, string_texts
+from kaohe.engine.jsoncolumns import float_texts, int_texts, join, joined_bytes, pick, string_texts
 from kaohe.engine.results import LIGHTS, Evaluation, UnitResult
 
 CHUNK = 4096
@@ -124,7 +124,7 @@ def _evaluation_parts(ev: Evaluation, order: Sequence[str]) -> Iterator[memoryvi
         columns: list[pa.Array] = [
             string_texts(list(ev.units[sl])), string_texts(list(ev.names[sl])),
             string_texts(list(ev.categories[sl])), float_texts(ev.base_score[sl]), float_texts(ev.points[sl]),
-            float_texts(ev.score[sl]), pick(grades, ev.grade[sl]), rank_texts(ev.rank[sl])]
+            float_texts(ev.score[sl]), pick(grades, ev.grade[sl]), int_texts(ev.rank[sl], null=ev.rank[sl] <= 0)]
         for _, c in inds:
             columns += [float_texts(c.value[sl]), float_texts(c.score[sl]), pick(lights, c.light[sl]),
                         float_texts(c.weight[sl])]

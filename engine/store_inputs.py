@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import Any, TypeVar
 
 import numpy as np
@@ -27,6 +28,7 @@ from kaohe.engine.facts import quality  # noqa: F401  (registers the messages st
 from kaohe.engine.facts.provenance import Origin
 from kaohe.engine.facts.table import FactTable
 from kaohe.engine.i18n import Lang
+from kaohe.engine.jsoncolumns import int_texts, join
 
 
 class RunSourceRow(SQLModel, table=True):
@@ -161,19 +163,18 @@ class _UnitRows:
     def __init__(self, run_id: str, facts: FactTable):
         self.run_id = run_id
         self.units = facts.units
-        self.columns = [c.tolist() for c in facts.origin_lines]
+        self.columns = facts.origin_lines
 
     def __iter__(self) -> Iterator[list[tuple[str, str, str]]]:
         if not self.columns:
             return
-        batch: list[tuple[str, str, str]] = []
-        for i, unit in enumerate(self.units):
-            batch.append((self.run_id, unit, json.dumps([c[i] for c in self.columns])))
-            if len(batch) >= BATCH:
-                yield batch
-                batch = []
-        if batch:
-            yield batch
+        for start in range(0, len(self.units), BATCH):
+            stop = min(start + BATCH, len(self.units))
+            pieces: list[Any] = ["["]
+            for k, c in enumerate(self.columns):  # json.dumps of the list, a column at a time
+                pieces += [", " if k else "", int_texts(c[start:stop])]
+            yield list(zip(repeat(self.run_id), self.units[start:stop], join([*pieces, "]"]).to_pylist(),
+                           strict=False))
 
 
 def _warning_row(run_id: str, position: int, p: Problem) -> tuple[Any, ...]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping, Sequence
-from itertools import repeat
+from itertools import chain, repeat
 from typing import Any
 
 import numpy as np
@@ -154,8 +154,10 @@ def write_rows(conn: Any, table: Any, columns: Sequence[str], batches: Rows) -> 
     """Insert the batches into ``table`` inside the caller's transaction.
 
     psycopg: ``COPY`` (several times faster than INSERT for a million rows);
-    other DBAPI drivers: ``executemany`` with the driver's own placeholders;
-    anything else: SQLAlchemy's bulk insert.
+    SQLite: ``INSERT`` of many rows per statement (a third faster than one row
+    per statement: less work per row in the driver); other DBAPI drivers:
+    ``executemany`` with the driver's own placeholders; anything else:
+    SQLAlchemy's bulk insert.
     """
     name = table.__tablename__
     cols = ", ".join(columns)
@@ -180,7 +182,30 @@ def write_rows(conn: Any, table: Any, columns: Sequence[str], batches: Rows) -> 
         for batch in batches:
             conn.execute(insert(table), [dict(zip(columns, row, strict=True)) for row in batch])
         return
-    sql = f"INSERT INTO {name} ({cols}) VALUES ({', '.join([mark] * len(columns))})"
+    row = f"({', '.join([mark] * len(columns))})"
+    if conn.dialect.name == "sqlite":
+        _insert_sqlite(conn, f"INSERT INTO {name} ({cols}) VALUES ", row, len(columns), batches)
+        return
+    sql = f"INSERT INTO {name} ({cols}) VALUES {row}"
     for batch in batches:
         if batch:
             conn.exec_driver_sql(sql, batch)
+
+
+SQLITE_PARAMETERS = 2000
+"""Parameters per SQLite statement (SQLite allows 32766): rows per statement = this / columns."""
+
+
+def _insert_sqlite(conn: Any, head: str, row: str, width: int, batches: Rows) -> None:
+    """Each batch as statements of ``SQLITE_PARAMETERS // width`` rows (the rest in one more)."""
+    per = max(1, SQLITE_PARAMETERS // width)
+    many = head + ",".join([row] * per)
+    for batch in batches:
+        full = len(batch) // per * per
+        if full:
+            flat = list(chain.from_iterable(batch[:full]))
+            step = per * width
+            conn.exec_driver_sql(many, [tuple(flat[s:s + step]) for s in range(0, len(flat), step)])
+        if full < len(batch):
+            conn.exec_driver_sql(head + ",".join([row] * (len(batch) - full)),
+                                 tuple(chain.from_iterable(batch[full:])))

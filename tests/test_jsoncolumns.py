@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kaohe.engine.jsoncolumns import float_texts, join, joined_bytes, pick, rank_texts, string_texts
+from kaohe.engine.jsoncolumns import float_texts, int_texts, join, joined_bytes, pick, string_texts
 
 
 def _dumps(x: float) -> str:
@@ -23,9 +23,10 @@ def test_numbers_as_python_writes_them(values: list[float]) -> None:
 
 
 @given(st.lists(st.integers(-5, 10**12)))
-def test_ranks_and_no_rank(values: list[int]) -> None:
-    assert rank_texts(np.asarray(values, dtype=np.int64)).to_pylist() == [
-        str(v) if v > 0 else "null" for v in values]
+def test_whole_numbers_and_nulls(values: list[int]) -> None:
+    array = np.asarray(values, dtype=np.int64)
+    assert int_texts(array).to_pylist() == [json.dumps(v) for v in values]
+    assert int_texts(array, null=array <= 0).to_pylist() == [str(v) if v > 0 else "null" for v in values]
 
 
 @given(st.lists(st.one_of(st.none(), st.text(), st.sampled_from(['","', '"', "\\", "a\\", '\\"', ",", '",', "", "社区\u2028"]))))
