@@ -182,11 +182,11 @@ def write_rows(conn: Any, table: Any, columns: Sequence[str], batches: Rows) -> 
         for batch in batches:
             conn.execute(insert(table), [dict(zip(columns, row, strict=True)) for row in batch])
         return
-    row = f"({', '.join([mark] * len(columns))})"
+    values = f"({', '.join([mark] * len(columns))})"
     if conn.dialect.name == "sqlite":
-        _insert_sqlite(conn, f"INSERT INTO {name} ({cols}) VALUES ", row, len(columns), batches)
+        _insert_sqlite(conn, f"INSERT INTO {name} ({cols}) VALUES ", values, len(columns), batches)
         return
-    sql = f"INSERT INTO {name} ({cols}) VALUES {row}"
+    sql = f"INSERT INTO {name} ({cols}) VALUES {values}"
     for batch in batches:
         if batch:
             conn.exec_driver_sql(sql, batch)
