@@ -32,3 +32,25 @@ def test_a_slice_of_units() -> None:
     cols = FactColumns({"x": np.arange(5, dtype=np.float64)}, {"name": list("abcde")})
     assert cols.texts(2, 4) == ['{"x": 2.0, "name": "c"}', '{"x": 3.0, "name": "d"}']
     assert FactColumns({}, {}).texts(0, 2) == ["{}", "{}"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(sizes=st.lists(st.integers(0, 9), max_size=5), per=st.integers(1, 4))
+def test_sqlite_statements_of_many_rows_insert_every_row_in_order(sizes: list[int], per: int) -> None:
+    from sqlalchemy import create_engine
+
+    from kaohe.engine import store_rows
+    from kaohe.engine.store import AlertRow
+
+    engine = create_engine("sqlite://")
+    AlertRow.__table__.create(engine)  # type: ignore[attr-defined]
+    batches = [[("run", f"u{b}-{i}", "alert", f"{i}%s?") for i in range(n)] for b, n in enumerate(sizes)]
+    saved = store_rows.SQLITE_PARAMETERS
+    store_rows.SQLITE_PARAMETERS = 4 * per  # four columns: `per` rows per statement
+    try:
+        with engine.begin() as conn:
+            store_rows.write_rows(conn, AlertRow, store_rows.ALERT_COLUMNS, iter(batches))
+            got = conn.exec_driver_sql("SELECT run_id, unit, kind, text FROM alerts ORDER BY id").all()
+    finally:
+        store_rows.SQLITE_PARAMETERS = saved
+    assert [tuple(r) for r in got] == [row for batch in batches for row in batch]
