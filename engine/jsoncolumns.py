@@ -81,6 +81,13 @@ def join(pieces: Sequence[str | pa.Array]) -> pa.StringArray:
     return pc.binary_join_element_wise(*args, "")
 
 
+def dumps_list(values: Sequence[str | None]) -> bytes:
+    """``json.dumps(list(values), ensure_ascii=False).encode()`` (text and None only)."""
+    if not values:
+        return b"[]"
+    return b"".join([b"[", joined_bytes(join([string_texts(values), ", "]), cut=2), b"]"])
+
+
 def joined_bytes(texts: pa.StringArray, cut: int = 0) -> memoryview:
     """The texts one after the other, as one buffer (without the last ``cut`` bytes)."""
     if len(texts) == 0:

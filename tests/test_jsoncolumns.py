@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kaohe.engine.jsoncolumns import float_texts, int_texts, join, joined_bytes, pick, string_texts
+from kaohe.engine.jsoncolumns import dumps_list, float_texts, int_texts, join, joined_bytes, pick, string_texts
 
 
 def _dumps(x: float) -> str:
@@ -52,3 +52,8 @@ def test_pick_join_and_the_joined_buffer() -> None:
     assert bytes(joined_bytes(texts, cut=1)) == b'<y|"a">,<none|"b">,<x|"c">'
     assert bytes(joined_bytes(texts.slice(1), cut=1)) == b'<none|"b">,<x|"c">'
     assert float_texts(np.zeros(0)).to_pylist() == [] and string_texts([]).to_pylist() == []
+
+
+@given(st.lists(st.one_of(st.none(), st.text())))
+def test_a_whole_list_as_python_writes_it(values: list[str | None]) -> None:
+    assert dumps_list(values) == json.dumps(values, ensure_ascii=False).encode()

@@ -163,23 +163,15 @@ def _build(ctx: _Context, columns: Mapping[str, int], table: Any, kind: str, wan
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    def col(name: str) -> Any:
+    def col(name: str) -> Any:  # in the file's row order; each column is put in unit order on its own
         return table.column(columns[name]).combine_chunks()
 
-    if table.num_columns:
-        blank = None
-        for i in range(table.num_columns):
-            c = table.column(i)
-            if pa.types.is_string(c.type) or pa.types.is_large_string(c.type):
-                empty = pc.equal(pc.utf8_trim(pc.fill_null(c, ""), characters=_WHITESPACE), "")
-            else:
-                empty = pc.is_null(c)
-            blank = empty if blank is None else pc.and_(blank, empty)
-        if blank is not None and pc.any(blank).as_py():
-            keep = pc.invert(blank)
-            table = table.filter(keep)  # the row path skips blank rows too
-            if lines is not None:
-                lines = lines[keep.to_numpy(zero_copy_only=False)]
+    blank = _blank_rows(table, columns["unit"])
+    if blank is not None:
+        keep = pc.invert(blank)
+        table = table.filter(keep)  # the row path skips blank rows too
+        if lines is not None:
+            lines = lines[keep.to_numpy(zero_copy_only=False)]
     for i in range(table.num_columns):  # the row path reports a cell over the CSV field limit or a NUL byte
         c = table.column(i)
         if (pa.types.is_string(c.type) or pa.types.is_large_string(c.type)) and len(c) and (
@@ -190,38 +182,65 @@ def _build(ctx: _Context, columns: Mapping[str, int], table: Any, kind: str, wan
         spellings = [s for s in pc.unique(_text(col("period"))).to_pylist()
                      if (parse_period(s) if s else target) == target]
         chosen = pc.is_in(_text(col("period")), pa.array(spellings, pa.string()))
-        table = table.filter(chosen)
-        if lines is not None:
-            lines = lines[chosen.to_numpy(zero_copy_only=False)]
+        if not pc.all(chosen).as_py():
+            table = table.filter(chosen)
+            if lines is not None:
+                lines = lines[chosen.to_numpy(zero_copy_only=False)]
     units = _text(col("unit"))
     if len(units) == 0 and table.num_rows == 0:
         raise _Unclean
-    if pc.any(pc.equal(units, "")).as_py() or pc.count_distinct(units).as_py() != len(units):
-        raise _Unclean  # empty or repeated unit ids are reported by the row path
+    if pc.any(pc.equal(units, "")).as_py():
+        raise _Unclean  # empty unit ids are reported by the row path
     if not pc.all(pc.utf8_is_printable(units)).as_py() and any(invisible(u) for u in units.to_pylist()):
         raise _Unclean  # a bidi override or zero-width character in a unit id is reported by the row path
     order = pc.sort_indices(units)  # UTF-8 byte order is code point order, as Python sorts
-    table = table.take(order)
+    ids = units.take(order)
+    if len(ids) > 1 and pc.any(pc.equal(ids.slice(1), ids.slice(0, len(ids) - 1))).as_py():
+        raise _Unclean  # repeated unit ids (side by side once sorted) are reported by the row path
+    rows = order.to_numpy(zero_copy_only=False)
     if lines is not None:
-        lines = lines[order.to_numpy(zero_copy_only=False)]
-    unit_list: list[str] = units.take(order).to_pylist()
+        lines = lines[rows]
+    unit_list: list[str] = ids.to_pylist()
     n = len(unit_list)
     names = [""] * n if ctx.partial else unit_list  # a partial source leaves the name to the join
     if "name" in columns:
-        raw_names = _text(col("name"))
+        raw_names = _text(col("name")).take(order)
         names = (raw_names.to_pylist() if ctx.partial else
-                 pc.if_else(pc.equal(raw_names, ""), pa.array(unit_list), raw_names).to_pylist())
-    cats = _categories(ctx, columns, table, n, col)
+                 pc.if_else(pc.equal(raw_names, ""), ids, raw_names).to_pylist())
+    cats = _categories(ctx, columns, n, col, rows)
     parents: list[str | None] = [None] * n
     if "parent" in columns:
-        parents = [p or None for p in _text(col("parent")).to_pylist()]
-    values = {fid: _fact_column(fid, fact, col(fid) if fid in columns else None, n)
+        parents = [p or None for p in _text(col("parent")).take(order).to_pylist()]
+    values = {fid: _fact_column(fid, fact, col(fid) if fid in columns else None, n, order)
               for fid, fact in ctx.facts.items()}
     out = finish_table(ctx.raw.source, unit_list, names, cats, parents, values,
                        present=frozenset(f for f in columns if f in ctx.facts), lines=lines)
     out.period = target
     out.warnings = ctx.warnings
     return out
+
+
+def _blank_rows(table: Any, unit: int) -> Any | None:
+    """Rows whose every cell is empty, or None when there are none (the row path skips them).
+
+    Only a row without a unit id can be blank, so the other columns are read
+    only when some unit cell is empty.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    def empty(c: Any) -> Any:
+        if pa.types.is_string(c.type) or pa.types.is_large_string(c.type):
+            return pc.equal(pc.utf8_trim(pc.fill_null(c, ""), characters=_WHITESPACE), "")
+        return pc.is_null(c)
+
+    blank = empty(table.column(unit))
+    if not pc.any(blank).as_py():
+        return None
+    for i in range(table.num_columns):
+        if i != unit:
+            blank = pc.and_(blank, empty(table.column(i)))
+    return blank if pc.any(blank).as_py() else None
 
 
 def _select_period(ctx: _Context, columns: Mapping[str, int], table: Any, kind: str, wanted: str | None,
@@ -252,7 +271,7 @@ def _select_period(ctx: _Context, columns: Mapping[str, int], table: Any, kind: 
     return next(iter(found))
 
 
-def _categories(ctx: _Context, columns: Mapping[str, int], table: Any, n: int, col: Any) -> list[str]:
+def _categories(ctx: _Context, columns: Mapping[str, int], n: int, col: Any, rows: np.ndarray) -> list[str]:
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -273,12 +292,13 @@ def _categories(ctx: _Context, columns: Mapping[str, int], table: Any, n: int, c
             raise _Unclean
         keys.append(key)
     index = pc.index_in(raw, value_set=pa.array(uniques, pa.string())).to_numpy()
-    out: list[str] = np.asarray(keys, dtype=object)[index].tolist()
+    out: list[str] = np.asarray(keys, dtype=object)[index[rows]].tolist()
     return out
 
 
-def _fact_column(fid: str, fact: FactModel, column: Any, n: int) -> np.ndarray | list[Any]:
-    """One fact, as the row path would parse a clean column."""
+def _fact_column(fid: str, fact: FactModel, column: Any, n: int, order: Any) -> np.ndarray | list[Any]:
+    """One fact, as the row path would parse a clean column, in unit order (``order``: the rows
+    of ``column`` in that order)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -293,7 +313,7 @@ def _fact_column(fid: str, fact: FactModel, column: Any, n: int) -> np.ndarray |
         column = column.cast(column.type.value_type)
     is_text = pa.types.is_string(column.type) or pa.types.is_large_string(column.type)
     if fact.type == "string":
-        texts = _text(column).to_pylist()
+        texts = _text(column).take(order).to_pylist()
         if default is None and fact.required and "" in texts:
             raise _Unclean
         return [t if t else default for t in texts]
@@ -317,7 +337,7 @@ def _fact_column(fid: str, fact: FactModel, column: Any, n: int) -> np.ndarray |
                 raise _Unclean
             mapped.append(v)
         index = pc.index_in(cells, value_set=pa.array(uniques, cells.type)).to_numpy(zero_copy_only=False)
-        picked: np.ndarray = np.asarray(mapped, dtype=np.float64)[index]
+        picked: np.ndarray = np.asarray(mapped, dtype=np.float64)[index[order.to_numpy(zero_copy_only=False)]]
         return picked
     if is_text:
         trimmed = _text(column)
@@ -344,4 +364,5 @@ def _fact_column(fid: str, fact: FactModel, column: Any, n: int) -> np.ndarray |
         if default is None and fact.required:
             raise _Unclean
         values[empty] = np.nan if default is None else float(default)
-    return values
+    ordered: np.ndarray = values[order.to_numpy(zero_copy_only=False)]
+    return ordered

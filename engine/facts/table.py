@@ -25,6 +25,7 @@ from kaohe.engine.facts import header, provenance
 from kaohe.engine.facts.provenance import Origin
 from kaohe.engine.facts.readers import PercentCell, RawTable
 from kaohe.engine.i18n import register
+from kaohe.engine.jsoncolumns import dumps_list
 from kaohe.engine.period import EXAMPLES, Period, parse_period
 from kaohe.engine.ruleset.model import CategoryModel, FactModel
 from kaohe.engine.visible import invisible
@@ -540,7 +541,7 @@ def content_digest(units: Sequence[str], names: Sequence[str], categories: Seque
     """sha256 of a table's parsed content (units sorted, so row order never matters)."""
     digest = hashlib.sha256()
     for part in (units, names, categories, parents):
-        digest.update(json.dumps(list(part), ensure_ascii=False).encode())
+        digest.update(_json_list(part))
     # column by column in id order, so reordering `facts:` in the ruleset changes nothing;
     # one canonical NaN and no negative zero, so equal facts always hash alike
     for fid in sorted([*numbers, *strings]):
@@ -549,5 +550,13 @@ def content_digest(units: Sequence[str], names: Sequence[str], categories: Seque
             col = numbers[fid] + 0.0
             digest.update(np.where(np.isnan(col), np.nan, col).astype("<f8").tobytes())
         else:
-            digest.update(json.dumps(list(strings[fid]), ensure_ascii=False).encode())
+            digest.update(_json_list(strings[fid]))
     return digest.hexdigest()
+
+
+def _json_list(values: Sequence[object]) -> bytes:
+    """``json.dumps(list(values), ensure_ascii=False)`` as bytes; a column of text at once."""
+    try:
+        return dumps_list(values)  # type: ignore[arg-type]  # anything but text and None is refused
+    except (TypeError, ValueError):
+        return json.dumps(list(values), ensure_ascii=False).encode()
