@@ -63,9 +63,14 @@ def _read_columnar(path: Path, facts: Mapping[str, FactModel], categories: Mappi
     if read is None:
         return None
     headers, table = read
+    del read
     lines = np.arange(1, table.num_rows + 1) if suffix == ".parquet" else arrow.csv_record_lines(path)
-    return arrow.columnar_table(str(path), headers, table, facts, categories, period_kind=period_kind,
-                                period=period, lines=lines, require_period=not partial, partial=partial)
+    try:
+        return arrow.columnar_table(str(path), headers, table, facts, categories, period_kind=period_kind,
+                                    period=period, lines=lines, require_period=not partial, partial=partial)
+    finally:
+        del table  # the FactTable holds numpy arrays and lists, nothing of Arrow's
+        arrow.release_memory()
 
 
 def facts_from_records(
