@@ -3,7 +3,8 @@
 It does the same work as ``kaohe run --json`` on that ruleset — parse the CSV,
 formulas, scores, lights, weighted totals with missing values re-weighted,
 the four rules, grades with caps, the 20% quota with tie-break and reported
-ties, ranks, the same SQLite rows in one transaction, the same JSON document —
+ties, ranks, the same SQLite rows in one transaction (each unit's results,
+indicators, firings, alerts and source line), the same JSON document —
 with nothing general: every formula, threshold and rule is written out by hand.
 bench_run.py times it beside kaohe and prints kaohe's time as a ratio to it,
 and checks that both give the same scores and grades.
@@ -62,7 +63,9 @@ def ratio(a: np.ndarray, b: np.ndarray, times: float = 1.0) -> np.ndarray:
 def evaluate(csv_path: Path) -> dict[str, Any]:
     """Parse and evaluate; every result as a column sorted by unit id."""
     table = pa_csv.read_csv(csv_path)
-    table = table.take(pc.sort_indices(table, [("unit", "ascending")]))
+    order = pc.sort_indices(table, [("unit", "ascending")])
+    table = table.take(order)
+    lines = order.to_numpy() + 2  # each unit's line in the file (line 1 is the header)
     f = {k: table[k].to_numpy(zero_copy_only=False).astype(np.float64) for k in FACTS}
     for k in ("violations", "awards"):
         f[k] = np.nan_to_num(f[k], nan=0.0)
@@ -115,7 +118,7 @@ def evaluate(csv_path: Path) -> dict[str, Any]:
     return {"units": units, "names": table["name"].to_pylist(), "cats": cats, "facts": f, "values": values,
             "scores": scores, "lights": lights, "weights": weights, "base": base, "points": points,
             "score": score, "band": band, "cap": cap, "grade": grade, "rank": rank, "fired": fired,
-            "ties": ties, "demoted": demoted}
+            "ties": ties, "demoted": demoted, "lines": lines}
 
 
 def quota(grade: np.ndarray, score: np.ndarray, cats: np.ndarray, values: dict[str, np.ndarray],
@@ -151,8 +154,25 @@ def _opt(xs: np.ndarray) -> list[float | None]:
     return [None if x != x else x for x in xs.tolist()]
 
 
+def insert_many(con: sqlite3.Connection, sql: str, rows: Any) -> None:
+    """``executemany(sql, rows)`` as statements of about 2000 parameters (many rows each)."""
+    rows = [tuple(row) for row in rows]
+    if not rows:
+        return
+    width = len(rows[0])
+    per = max(1, 2000 // width)
+    head, values = sql.split(" VALUES ")
+    full = len(rows) // per * per
+    flat = [x for row in rows[:full] for x in row]
+    con.executemany(f"{head} VALUES {','.join([values] * per)}",
+                    [flat[s:s + per * width] for s in range(0, len(flat), per * width)])
+    if full < len(rows):
+        con.execute(f"{head} VALUES {','.join([values] * (len(rows) - full))}",
+                    [x for row in rows[full:] for x in row])
+
+
 def store(r: dict[str, Any], db_path: Path, run_id: str) -> None:
-    """The five tables' rows, in one transaction, with executemany."""
+    """The tables' rows, in one transaction, many rows per INSERT statement (as kaohe writes them)."""
     con = sqlite3.connect(db_path)
     con.execute("PRAGMA journal_mode=WAL")
     con.execute("PRAGMA synchronous=NORMAL")
@@ -163,6 +183,9 @@ def store(r: dict[str, Any], db_path: Path, run_id: str) -> None:
             score, light, weight);
         CREATE TABLE IF NOT EXISTS rule_firings (id INTEGER PRIMARY KEY, run_id, unit, rule_id, values_json);
         CREATE TABLE IF NOT EXISTS alerts (id INTEGER PRIMARY KEY, run_id, unit, kind, text);
+        CREATE TABLE IF NOT EXISTS unit_sources (id INTEGER PRIMARY KEY, run_id, unit, rows_json);
+        CREATE INDEX IF NOT EXISTS ix_s ON unit_sources (run_id);
+        CREATE INDEX IF NOT EXISTS ix_su ON unit_sources (unit);
         CREATE INDEX IF NOT EXISTS ix_u ON unit_results (run_id);
         CREATE INDEX IF NOT EXISTS ix_i ON indicator_results (run_id);
     """)
@@ -175,7 +198,7 @@ def store(r: dict[str, Any], db_path: Path, run_id: str) -> None:
             sl = slice(s, s + step)
             fj = [orjson.dumps(dict(zip(FACTS, row, strict=True))).decode()
                   for row in zip(*(c[sl] for c in facts), strict=True)]
-            con.executemany(
+            insert_many(con,
                 "INSERT INTO unit_results (run_id, unit, name, category, parent, base_score, points, score, grade,"
                 " rank, band_grade, cap_grade, quota_note, facts_json) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 zip([run_id] * len(fj), units[sl], r["names"][sl], r["cats"][sl].tolist(), [None] * len(fj),
@@ -183,8 +206,10 @@ def store(r: dict[str, Any], db_path: Path, run_id: str) -> None:
                     names[r["grade"][sl]].tolist(), [x or None for x in r["rank"][sl].tolist()],
                     names[r["band"][sl]].tolist(), names[r["cap"][sl]].tolist(),
                     [r["demoted"].get(i) for i in range(s, min(s + step, n))], fj, strict=True))
+            insert_many(con, "INSERT INTO unit_sources (run_id, unit, rows_json) VALUES (?,?,?)",
+                        zip([run_id] * len(fj), units[sl], [f"[{x}]" for x in r["lines"][sl].tolist()], strict=True))
             for k in INDICATORS:
-                con.executemany(
+                insert_many(con,
                     "INSERT INTO indicator_results (run_id, unit, indicator, value, score, light, weight)"
                     " VALUES (?,?,?,?,?,?,?)",
                     zip([run_id] * len(fj), units[sl], [k] * len(fj), _opt(r["values"][k][sl]),
@@ -194,10 +219,10 @@ def store(r: dict[str, Any], db_path: Path, run_id: str) -> None:
         for rule, hit in r["fired"].items():
             for i in np.flatnonzero(hit).tolist():
                 rows.append((run_id, units[i], rule, "{}"))
-        con.executemany("INSERT INTO rule_firings (run_id, unit, rule_id, values_json) VALUES (?,?,?,?)", rows)
+        insert_many(con, "INSERT INTO rule_firings (run_id, unit, rule_id, values_json) VALUES (?,?,?,?)", rows)
         alerts = [(run_id, units[i], "alert", "督办") for i in np.flatnonzero(r["fired"]["red_resolve"]).tolist()]
         alerts += [(run_id, units[i], "note", "发生违纪问题") for i in np.flatnonzero(r["fired"]["veto"]).tolist()]
-        con.executemany("INSERT INTO alerts (run_id, unit, kind, text) VALUES (?,?,?,?)", alerts)
+        insert_many(con, "INSERT INTO alerts (run_id, unit, kind, text) VALUES (?,?,?,?)", alerts)
     con.close()
 
 
