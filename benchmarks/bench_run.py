@@ -162,7 +162,7 @@ def report(fig: dict[str, object]) -> bool:
     stages = fig["stages"]
     assert isinstance(stages, dict)
     print("kaohe stages: " + ", ".join(f"{k} {v:.2f}" for k, v in stages.items())
-          + f", rest (start, JSON) {k_s - sum(stages.values()):.2f}")
+          + f", rest (start, store, JSON) {k_s - sum(stages.values()):.2f}")
     ok = True
     print(f"ratio to baseline: {ratio:.2f}× wall, {k_cpu / b_cpu:.2f}× CPU (goal ≤ {RATIO:.0f}×)"
           f"{'' if ratio <= RATIO else '  ← over'}")
