@@ -10,7 +10,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kaohe.engine.jsoncolumns import dumps_list, float_texts, int_texts, join, joined_bytes, pick, string_texts
+from kaohe.engine.jsoncolumns import (
+    dumps_list,
+    float_texts,
+    int_texts,
+    join,
+    joined_bytes,
+    pick,
+    string_texts,
+)
 
 
 def _dumps(x: float) -> str:
