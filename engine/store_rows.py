@@ -4,7 +4,7 @@ The evaluation is columnar; so are the rows: each batch of units becomes
 one list per column (NaN turned into NULL by numpy, facts JSON assembled
 from per-column JSON text), zipped into tuples only as the driver consumes
 them.  No dict or object is built per unit.  SQLite (and any DBAPI driver)
-gets ``executemany``; PostgreSQL through psycopg gets ``COPY … FROM STDIN``.
+gets ``executemany``; PostgreSQL through psycopg gets binary ``COPY … FROM STDIN``.
 """
 
 from __future__ import annotations
@@ -153,9 +153,10 @@ def _interruptible(batches: Rows) -> Rows:
 def write_rows(conn: Any, table: Any, columns: Sequence[str], batches: Rows) -> None:
     """Insert the batches into ``table`` inside the caller's transaction.
 
-    psycopg: ``COPY`` (several times faster than INSERT for a million rows);
-    SQLite: ``INSERT`` of many rows per statement (a third faster than one row
-    per statement: less work per row in the driver); other DBAPI drivers:
+    psycopg: binary ``COPY`` (several times faster than INSERT for a million
+    rows; binary: a quarter of the client's work of text COPY and less of the
+    server's); SQLite: ``INSERT`` of many rows per statement (a fifth less
+    work than one row per statement); other DBAPI drivers:
     ``executemany`` with the driver's own placeholders; anything else:
     SQLAlchemy's bulk insert.
     """
@@ -165,13 +166,16 @@ def write_rows(conn: Any, table: Any, columns: Sequence[str], batches: Rows) -> 
     if conn.dialect.driver == "psycopg":
         from sqlalchemy.exc import DBAPIError
 
-        sql = f"COPY {name} ({cols}) FROM STDIN"
+        sql = f"COPY {name} ({cols}) FROM STDIN (FORMAT BINARY)"
         raw = conn.connection.driver_connection
         try:
-            with raw.cursor() as cur, cur.copy(sql) as copy:
-                for batch in batches:
-                    for row in batch:
-                        copy.write_row(row)
+            with raw.cursor() as cur:
+                types = _column_types(cur, name, columns)
+                with cur.copy(sql) as copy:
+                    copy.set_types(types)
+                    for batch in batches:
+                        for row in batch:
+                            copy.write_row(row)
         except conn.dialect.loaded_dbapi.Error as e:  # the driver's own error, as SQLAlchemy would raise it
             raise DBAPIError.instance(sql, None, e, conn.dialect.loaded_dbapi.Error) from e
         return
@@ -190,6 +194,14 @@ def write_rows(conn: Any, table: Any, columns: Sequence[str], batches: Rows) -> 
     for batch in batches:
         if batch:
             conn.exec_driver_sql(sql, batch)
+
+
+def _column_types(cur: Any, table: str, columns: Sequence[str]) -> list[int]:
+    """The PostgreSQL type (oid) of each column, as binary COPY needs them, read from the table itself."""
+    cur.execute("SELECT attname, atttypid FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0"
+                " AND NOT attisdropped", (table,))
+    oids = dict(cur.fetchall())
+    return [int(oids[c]) for c in columns]
 
 
 SQLITE_PARAMETERS = 2000
