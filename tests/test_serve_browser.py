@@ -2,11 +2,13 @@
 
 One test walks the flows of the issue and saves a screenshot of each page under
 ``build/serve-screens/`` (they are looked at when the pages change):
-log in as office; open a ruleset; break it in the editor and see the error
-line within 1 s; fix it and see the tests pass and the preview; change the
+log in as office; publish a run; open a ruleset; break it in the editor and
+see the error line within 1 s; fix it and see the tests pass, the preview and
+the what-if table; edit a grade line and see the what-if follow; change the
 file on disk and see the page follow; upload a facts file with a bad cell and
-see the error; upload a good one and start a run; log in as a unit and see
-only its own card.
+see the error; upload a good one and start a run; start a correction of the
+published run and be asked for the reason; see the superseded run behind the
+runs page's switch; log in as a unit and see only its own card.
 """
 
 from __future__ import annotations
@@ -76,6 +78,8 @@ def login(browser, base: str, user: str):  # type: ignore[no-untyped-def]
 
 
 def test_the_workspace_in_chromium(server, browser) -> None:  # type: ignore[no-untyped-def]
+    from playwright.sync_api import expect
+
     ws, base = server
     ruleset = ws.rulesets / "court" / "court.yaml"
     good = ruleset.read_text(encoding="utf-8")
@@ -88,6 +92,11 @@ def test_the_workspace_in_chromium(server, browser) -> None:  # type: ignore[no-
     page.wait_for_selector("iframe.report")
     page.frame_locator("iframe.report").locator("h1").wait_for()
     shot(page, "02-run")
+    page.fill("#publish-form input[name=note]", "院务公开栏")
+    page.click("#publish")
+    page.wait_for_selector("#standing .badge.pub")
+    assert "已公示" in page.inner_text("#standing") and page.locator("#publish-form").count() == 0
+    shot(page, "02b-run-published")
     page.goto(f"{base}/runs/{ws.run_id}/units/c03")
     assert "integrity_veto" in page.inner_text("pre.trace")
     shot(page, "03-card")
@@ -122,6 +131,22 @@ def test_the_workspace_in_chromium(server, browser) -> None:  # type: ignore[no-
     page.wait_for_selector("table.preview")
     shot(page, "07-author-fixed")
 
+    # what-if: the edit against the stored current run of 2025Q1, refreshed with the panel
+    assert "等次变化 0 个" in page.inner_text("#whatif-summary")
+    editor.fill(good.replace("{name: 优秀, min: 90}", "{name: 优秀, min: 75}"))
+    page.click("#save")
+    page.wait_for_selector("#whatif-summary:has-text('等次变化 1 个')", timeout=2000)
+    # the poll may swap the panel in once more (the folder changed too): assertions that retry
+    expect(page.locator("table.matrix")).to_have_count(1)
+    moved = page.locator("table.whatif-units")
+    expect(moved).to_contain_text("d01")
+    expect(moved).to_contain_text("称职 → 优秀")
+    expect(moved).not_to_contain_text("c02")
+    shot(page, "07b-author-whatif")
+    editor.fill(good)
+    page.click("#save")
+    page.wait_for_selector("#whatif-summary:has-text('等次变化 0 个')", timeout=2000)
+
     # the author's own editor changes the file: the page follows within 1 s
     ruleset.write_text(good.replace("expect: {grade: 优秀}", "expect: {grade: 称职}"), encoding="utf-8")
     started = time.monotonic()
@@ -152,16 +177,53 @@ def test_the_workspace_in_chromium(server, browser) -> None:  # type: ignore[no-
     page.click("#start-run")
     page.wait_for_selector("iframe.report")
     assert "2025Q2" in page.inner_text("h1")
+
+    # -- a correction of the published 2025Q1: the reason is asked for -------
+    page.goto(f"{base}/uploads")
+    corrected = FACTS.replace("c02,刑二庭,criminal,100,80,70", "c02,刑二庭,criminal,100,85,70")
+    page.set_input_files("input[name=facts]", files=[{"name": "2025Q1-更正.csv", "mimeType": "text/csv",
+                                                      "buffer": corrected.encode()}])
+    page.fill("input[name=period]", "2025Q1")
+    page.click("#upload-form button")
+    page.wait_for_selector("#supersede-note")
+    assert "替代它必须说明原因" in page.inner_text("#supersede-note")
+    page.click("#start-run")
+    page.wait_for_selector("#run-problems")
+    assert "替代它需要说明原因" in page.inner_text("#run-problems")
+    shot(page, "09b-upload-needs-reason")
+    page.fill("#reason", "更正刑二庭结案数")
+    page.click("#start-run")
+    page.wait_for_selector("iframe.report")
+    assert "2025Q1" in page.inner_text("h1") and ws.run_id in page.inner_text("#standing")
+    correction = page.url.rsplit("/", 1)[1]
+    page.frame_locator("iframe.report").locator("#record").wait_for()
+    assert "更正刑二庭结案数" in page.frame_locator("iframe.report").locator("#record").inner_text()
+    page.frame_locator("iframe.report").locator("#record").scroll_into_view_if_needed()
+    shot(page, "09c-correction")
+
+    # -- runs: current by default, superseded ones on request ----------------
+    page.goto(f"{base}/runs")
+    assert page.locator(f"tr[data-run='{ws.run_id}']").count() == 0
+    page.check("#show-all")
+    page.click("#runs-filter button")
+    page.wait_for_selector(f"tr.superseded[data-run='{ws.run_id}']")
+    old_row = page.inner_text(f"tr[data-run='{ws.run_id}']")
+    assert "已被替代" in old_row and "已公示" in old_row and "更正刑二庭结案数" in old_row
+    shot(page, "13-runs-superseded")
     page.close()
 
     # -- a unit sees only its own card ---------------------------------------
     unit = login(browser, base, "unit-a")
     shot(unit, "10-unit-runs")
-    unit.click(f"a[href='/runs/{ws.run_id}/units/c01']")
+    assert unit.locator(f"a[href='/runs/{ws.run_id}/units/c01']").count() == 0  # superseded: behind the switch
+    unit.click(f"a[href='/runs/{correction}/units/c01']")
     unit.wait_for_selector("article.card")
     text = unit.inner_text("main")
     assert "刑一庭" in text and "刑二庭" not in text and "c02" not in text
     shot(unit, "11-unit-card")
-    response = unit.goto(f"{base}/runs/{ws.run_id}/units/c02")
-    assert response is not None and response.status == 404
+    for url in (f"{base}/runs/{correction}/units/c02", f"{base}/api/runs/{correction}/whatif?ruleset=court/court.yaml",
+                f"{base}/ruleset?path=court/court.yaml&source=run:{correction}"):
+        response = unit.goto(url)
+        assert response is not None and response.status == 404, url
+    unit.goto(f"{base}/runs/{correction}/units/c02")
     shot(unit, "12-unit-404")

@@ -34,7 +34,15 @@ def test_unit_a_never_sees_unit_b(ws: Workspace) -> None:
                 f"/api/runs/{other_run}/units/c01/explain", f"/runs/{other_run}/download/pdf",
                 "/runs/0000000000000000", "/api/runs/0000000000000000"):
         assert a.get(url).status_code == 404, url
-    assert other_run not in a.get("/runs").text
+    assert other_run not in a.get("/runs").text and other_run not in a.get("/runs?all=1").text
+    # the new views: the what-if shows every unit (404), publishing is the office's (403)
+    for url in (f"/api/runs/{run}/whatif?ruleset=court/court.yaml", f"/ruleset/panel?path=court/court.yaml&source=run:{run}",
+                f"/ruleset?path=court/court.yaml&source=run:{run}"):
+        r = a.get(url)
+        assert r.status_code == 404 and "c02" not in r.text, url
+    assert a.post(f"/runs/{run}/publish").status_code == 403
+    assert a.post(f"/api/runs/{run}/publish").status_code == 403
+    assert [r["id"] for r in a.get("/api/runs?all=true").json()] == [run]
     assert [r["id"] for r in a.get("/api/runs").json()] == [run]
     # its own things answer, and never carry another unit's values
     own = a.get(f"/runs/{run}/units/c01")
@@ -71,10 +79,10 @@ def test_post_without_csrf_token_is_403(ws: Workspace) -> None:
     assert office.post("/logout", data={"csrf_token": token}).status_code == 303
 
 
-def _pages(ws: Workspace, user: str) -> dict[str, str]:
+def _pages(ws: Workspace, user: str, *extra: str) -> dict[str, str]:
     c = ws.client(user)
     run = ws.run_id
-    urls = ["/runs", f"/runs/{run}", f"/runs/{run}/report.html", f"/runs/{run}/units/c01",
+    urls = [*extra, "/runs", "/runs?all=1", f"/runs/{run}", f"/runs/{run}/report.html", f"/runs/{run}/units/c01",
             f"/runs/{run}/units/d01", f"/runs/{run}/units/c01/card.html", f"/runs/{run}/analyze",
             "/admin/users", "/admin/audit", "/login", f"/runs/{run}/download/html", f"/runs/{run}/download/md",
             "/rulesets", "/ruleset?path=court/court.yaml", f"/ruleset/panel?path=court/court.yaml&source=run:{run}",
@@ -92,8 +100,23 @@ def test_no_page_lets_unit_names_or_labels_through_as_markup(ws: Workspace, user
     posted = ws.client("office").post("/uploads", data={"ruleset": "court/court.yaml", "period": "2025Q2"},
                                       files={"facts": (f"{XSS_ATTR}.csv", FACTS.encode())})
     assert posted.status_code == 303
-    pages = _pages(ws, user)
-    assert len(pages) >= (15 if user == "admin" else 4)
+    office = ws.client("office")
+    assert office.post(f"/runs/{ws.run_id}/publish", data={"note": XSS}).status_code == 303
+    q1 = FACTS.replace("100,95,88", "100,96,88")
+    newer = office.post("/api/runs", data={"ruleset": "court/court.yaml", "period": "2025Q1", "reason": XSS_ATTR + XSS},
+                        files={"facts": ("q1.csv", q1.encode())})
+    assert newer.status_code == 201, newer.text
+    ruleset = ws.rulesets / "court" / "court.yaml"  # the what-if moves d01, whose name is a payload
+    ruleset.write_text(ruleset.read_text(encoding="utf-8").replace("{name: 优秀, min: 90}", "{name: 优秀, min: 75}"),
+                       encoding="utf-8")
+    new = newer.json()["run"]["id"]
+    pages = _pages(ws, user, f"/runs/{new}", f"/runs/{new}/report.html", "/uploads/1",
+                   "/ruleset/panel?path=court/court.yaml&source=upload:1")
+    assert len(pages) >= (19 if user == "admin" else 4)
+    if user == "admin":
+        whatif = pages[f"/ruleset/panel?path=court/court.yaml&source=run:{ws.run_id}"]
+        assert 'id="whatif"' in whatif and "等次变化 1 个" in whatif and "d01" in whatif
+        assert "&lt;script&gt;" in pages["/runs?all=1"]  # the reason, escaped
     for url, html in pages.items():
         assert XSS not in html and "<img src=x" not in html, url
         assert "<script>alert" not in html, url

@@ -137,3 +137,81 @@ def test_a_run_from_an_upload_that_corrects_a_published_run_asks_for_the_reason(
     assert info.supersedes == ws.run_id and info.reason == "更正刑一庭结案数"
     assert "更正说明" in c.get(f"/runs/{new}/report.html").text
     assert ws.client("unit-a").get(f"/uploads/{upload_id}").status_code == 404
+
+
+SOURCES = {"received": "审判管理办", "closed": "审判管理办", "expert": "专家组", "integrity_violations": "纪检组"}
+
+
+def _fill_form(path: Path, values: dict[str, dict[str, str]], target: Path) -> None:
+    """Fill a ``kaohe form`` workbook as the departments would: every input column of every sheet."""
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path)
+    filled = 0
+    for name in wb.sheetnames:
+        ws = wb[name]
+        if ws.sheet_state != "visible" or ws.cell(1, 1).value != "unit":
+            continue
+        for col in range(5, ws.max_column + 1):
+            fact = str(ws.cell(1, col).value)
+            if fact.startswith("#"):  # a grey reference column of the last period
+                continue
+            for row in range(3, ws.max_row + 1):
+                ws.cell(row, col).value = values[str(ws.cell(row, 1).value)][fact]
+                filled += 1
+    assert filled == 5 * 4
+    wb.save(target)
+
+
+def test_a_filled_kaohe_form_uploads_and_runs_like_the_same_csv(ws: Workspace, kaohe) -> None:  # type: ignore[no-untyped-def]
+    import csv
+
+    from openpyxl import load_workbook
+
+    ruleset = ws.rulesets / "court" / "court.yaml"
+    text = ruleset.read_text(encoding="utf-8")
+    for fact, source in SOURCES.items():
+        line = next(x for x in text.splitlines() if x.startswith(f"  {fact}: {{"))
+        text = text.replace(line, line[:-1] + f", source: {source}}}")
+    ruleset.write_text(text, encoding="utf-8")
+    form = ws.root / "填报表.xlsx"
+    made = kaohe("form", str(ruleset), "--run", ws.run_id, "--out", str(form), "--db", ws.db)
+    assert made.exit_code == 0, made.stderr
+    sheets = load_workbook(form).sheetnames
+    assert sheets == ["填报说明", "审判管理办", "专家组", "纪检组", "_kaohe"]
+    assert "#上期.received" in [c.value for c in load_workbook(form)["审判管理办"][1]]  # reference columns
+    q2 = FACTS.replace("100,95,88", "100,97,91").replace("100,60,50", "100,66,58")
+    rows = {r["unit"]: {k: int(v) for k, v in r.items() if k in SOURCES} for r in csv.DictReader(io.StringIO(q2))}
+    _fill_form(form, rows, ws.root / "filled.xlsx")
+
+    c = ws.client("office")
+    r = c.post("/uploads", data={"ruleset": "court/court.yaml", "period": ""},
+               files={"facts": ("填报表-已填.xlsx", (ws.root / "filled.xlsx").read_bytes())})
+    assert r.status_code == 303, r.text
+    page = c.get(r.headers["location"]).text
+    assert "2025Q2" in page and "填报表-已填.xlsx" in page
+    started = c.post(r.headers["location"] + "/run")
+    assert started.status_code == 303
+    served = c.get(f"/api/runs/{started.headers['location'].rsplit('/', 1)[1]}").json()
+    (ws.root / "q2.csv").write_text(q2, encoding="utf-8")
+    cli = kaohe("run", str(ruleset), "--facts", str(ws.root / "q2.csv"), "--period", "2025Q2",
+                "--db", f"sqlite:///{ws.root / 'csv.db'}", "--json").json()
+    assert served["run"]["period"] == "2025Q2" and served["units"] == cli["units"]
+
+    bad = {**rows, "c02": {**rows["c02"], "closed": "八十"}}
+    _fill_form(form, bad, ws.root / "bad.xlsx")
+    rejected = c.post("/uploads", data={"ruleset": "court/court.yaml", "period": ""},
+                      files={"facts": ("填报表-有误.xlsx", (ws.root / "bad.xlsx").read_bytes())})
+    assert rejected.status_code == 422
+    assert "填报表-有误.xlsx[审判管理办]" in rejected.text and "第 4 行" in rejected.text and "八十" in rejected.text
+    assert _count(ws) == 1
+
+
+def test_an_upload_is_checked_by_the_ruleset_checks_as_kaohe_run_does(ws: Workspace) -> None:
+    ruleset = ws.rulesets / "court" / "court.yaml"
+    ruleset.write_text(ruleset.read_text(encoding="utf-8").replace(
+        "indicators:", "checks:\n  - when: closed > received\n    message: 结案数不能多于收案数\nindicators:", 1),
+        encoding="utf-8")
+    bad = FACTS.replace("c02,刑二庭,criminal,100,80,70", "c02,刑二庭,criminal,100,180,70")
+    r = _upload(ws.client("office"), "q2.csv", bad.encode())
+    assert r.status_code == 422 and "结案数不能多于收案数" in r.text and "c02" in r.text and _count(ws) == 0

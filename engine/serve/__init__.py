@@ -18,6 +18,7 @@ One concept per module:
 - :mod:`.publish`    current and superseded runs, publishing (公示), the reason a correction needs
 - :mod:`.admin`      users and the audit log (admins)
 - :mod:`.authoring`  a ruleset's problems, tests, preview and what-if, live refresh, the editor
+- :mod:`.whatif`     the edited ruleset against the stored current run (``kaohe diff RUN --ruleset``)
 - :mod:`.uploads`    facts uploads: validated cell by cell, stored when accepted
 - :mod:`.app`        the application factory that puts them together
 """

@@ -53,7 +53,7 @@ def _error(request: Request, status: int, code: str) -> Response:
 def create_app(config: ServeConfig) -> FastAPI:
     """A ready application for ``config`` (the database is opened and its tables created)."""
     from kaohe.engine.resources import templates_dir
-    from kaohe.engine.serve import admin, authoring, pages, publish, uploads
+    from kaohe.engine.serve import admin, authoring, pages, publish, uploads, whatif
 
     store = open_database(config.db)
     secret = server_secret(store.engine, config.secret)
@@ -72,7 +72,7 @@ def create_app(config: ServeConfig) -> FastAPI:
                         headers={"Cache-Control": "public, max-age=300"})
 
     app.include_router(login.router)
-    for module in (api, pages, publish, authoring, uploads, admin):
+    for module in (api, pages, publish, authoring, whatif, uploads, admin):
         app.include_router(module.router, dependencies=[Depends(gate)])
 
     @app.exception_handler(NotSignedIn)

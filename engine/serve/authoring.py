@@ -36,6 +36,7 @@ from kaohe.engine.serve.rulesets import (
 )
 from kaohe.engine.serve.state import ServeState, state
 from kaohe.engine.serve.views import lang_of, render
+from kaohe.engine.serve.whatif import MAX_UNITS, office_only
 
 register(
     {
@@ -71,6 +72,7 @@ register(
         "serve.author.shown": ("按总分列出前 {n} 个单位（共 {total} 个）", "the first {n} units by score (of {total})"),
         "serve.author.editor": ("编辑器", "Editor"),
         "serve.author.save_failed": ("保存失败：{status}", "saving failed: {status}"),
+        "serve.preview.unit": ("单位", "Unit"),
         "serve.preview.score": ("总分", "Score"),
         "serve.preview.grade": ("等次", "Grade"),
         "serve.preview.rank": ("类别内排名", "Rank"),
@@ -108,8 +110,8 @@ def rulesets_page(request: Request) -> Response:
 
 @router.get("/ruleset")
 def ruleset_page(request: Request, path: str, source: str = "") -> Response:
-    """The authoring page: editor on the left, the live panel on the right."""
-    require(signed_in(request), "admin", "office")
+    """The authoring page: editor on the left, the live panel on the right (a unit account: 404)."""
+    office_only(signed_in(request))
     st = state(request)
     file = _path(st, path)
     panel = _panel(st, file, path, source, lang_of(request))
@@ -129,8 +131,9 @@ def ruleset_status(request: Request, path: str) -> Response:
 
 @router.get("/ruleset/panel")
 async def ruleset_panel(request: Request, path: str, source: str = "") -> Response:
-    """The live panel alone (problems, tests, preview), as the page's script swaps it in."""
-    require(signed_in(request), "admin", "office")
+    """The live panel alone (problems, tests, preview, what-if), as the page's script swaps it in
+    (a unit account: 404, the preview and the what-if show every unit)."""
+    office_only(signed_in(request))
     st = state(request)
     file = _path(st, path)
     panel = await run_in_threadpool(_panel, st, file, path, source, lang_of(request))
@@ -189,7 +192,8 @@ def _panel(st: ServeState, file: Path, rel: str, source: str, lang: Lang) -> dic
     from kaohe.engine.testing import run_tests
 
     panel: dict[str, Any] = {"problems": [], "warnings": [], "tests": [], "coverage": [], "preview": None,
-                             "ruleset_id": None, "error_lines": []}
+                             "whatif": None, "family": None, "max_units": MAX_UNITS, "ruleset_id": None,
+                             "error_lines": []}
     from kaohe.engine.ruleset.access import ExtendsPolicy
 
     try:
@@ -207,8 +211,12 @@ def _panel(st: ServeState, file: Path, rel: str, source: str, lang: Lang) -> dic
                        "mismatches": [m.__dict__ for m in o.mismatches]} for o in outcomes]
     fired = set().union(*(o.fired for o in outcomes)) if outcomes else set()
     panel["coverage"] = [{"id": r.id, "label": r.label or r.id, "covered": r.id in fired} for r in rs.model.rules]
+    panel["family"] = rs.model.family_id
     if source:
-        panel["preview"] = _preview(st, rs, source, lang)
+        from kaohe.engine.serve.whatif import panel_whatif
+
+        panel["preview"] = preview = _preview(st, rs, source, lang)
+        panel["whatif"] = panel_whatif(st.runs, rs, rel, preview, lang)
     return panel
 
 

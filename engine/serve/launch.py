@@ -56,20 +56,32 @@ def _materialise(folder: str, data: bytes, filename: str) -> Path:
 
 
 def _friendly(e: KaoheError, filename: str) -> KaoheError:
-    """Problems name the client's file, not the temporary copy."""
-    fixed = [Problem(p.code, p.params, Location(filename, p.location.line, p.location.column, p.location.path)
-                     if p.location and p.location.file and Path(p.location.file).name.startswith("facts.")
-                     else p.location, p.hint, p.severity) for p in e.problems]
-    return type(e)(fixed)
+    """Problems name the client's file, not the temporary copy (a form's sheet stays: ``表.xlsx[财政局]``)."""
+    def shown(loc: Location | None) -> Location | None:
+        name = Path(loc.file).name if loc is not None and loc.file else ""
+        if loc is None or not name.startswith("facts."):
+            return loc
+        sheet = name[name.index("["):] if "[" in name else ""
+        return Location(filename + sheet, loc.line, loc.column, loc.path)
+
+    return type(e)([Problem(p.code, p.params, shown(p.location), p.hint, p.severity) for p in e.problems])
 
 
 def check_facts(st: ServeState, ruleset: Ruleset, data: bytes, filename: str, period: str | None) -> FactTable:
-    """Validate facts bytes against ``ruleset`` (every bad cell reported) without storing anything."""
+    """Validate facts bytes against ``ruleset`` as ``kaohe run`` reads them (every bad cell, then
+    the ruleset's error ``checks:``) without storing anything.  Facts a rollup computes from the
+    quarters' runs are not expected in the file."""
+    from kaohe.engine.facts.quality import run_checks
+    from kaohe.engine.rollup import file_facts
+
     model = ruleset.model
     with tempfile.TemporaryDirectory(prefix="kaohe-serve-") as folder:
         path = _materialise(folder, data, filename)
         try:
-            return load_facts(path, model.facts, model.categories, period_kind=model.period, period=period or None)
+            table = load_facts(path, file_facts(model), model.categories, period_kind=model.period,
+                               period=period or None)
+            run_checks(ruleset, table)
+            return table
         except KaoheError as e:
             raise _friendly(e, filename) from e
 

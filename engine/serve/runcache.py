@@ -17,7 +17,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import select
 from sqlmodel import Session, col
@@ -26,6 +26,9 @@ from kaohe.engine.errors import RunError
 from kaohe.engine.i18n import Lang
 from kaohe.engine.results import UnitResult
 from kaohe.engine.store import RunInfo, Store, UnitRow
+
+if TYPE_CHECKING:
+    from kaohe.engine.diff import Side
 
 T = TypeVar("T")
 
@@ -86,6 +89,12 @@ class RunCache:
         """One unit's result by id."""
         index = self._get(info, "index", lambda: {u.unit: u for u in self.units(info)})
         return index.get(unit)
+
+    def diff_side(self, info: RunInfo) -> Side:
+        """The run as one side of ``kaohe diff`` (columnar; the what-if compares edits against it)."""
+        from kaohe.engine.diff.sides import side_of_run
+
+        return self._get(info, "diff_side", lambda: side_of_run(self.store, info))
 
     def indicator_order(self, info: RunInfo) -> list[str]:
         """The ruleset's indicators in the author's order."""

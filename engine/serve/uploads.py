@@ -231,7 +231,7 @@ def preview_upload(st: ServeState, ruleset: Any, ident: str, lang: Lang) -> Prev
     try:
         facts = check_facts(st, ruleset, row.content, row.filename, row.period or None)
         result.period = str(facts.period) if facts.period is not None else row.period
-        result.units = evaluate_facts(st.runs.store, ruleset, facts)
+        result.evaluated(evaluate_facts(st.runs.store, ruleset, facts))
     except KaoheError as e:
         result.problems = [x.as_dict(lang) for x in e.problems]
     return result
