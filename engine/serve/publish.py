@@ -47,10 +47,10 @@ register(
                                       "carries a correction."),
         "serve.record.not_current": ("只能公示当前有效的运行。", "Only the current run can be published."),
         "serve.record.will_supersede": ("考核期 {period} 已有现行运行 {run}（{at}）；新运行将替代它，原运行保留。",
-                                        "period {period} already has the current run {run} ({at}); a new run "
+                                        "Period {period} already has the current run {run} ({at}); a new run "
                                         "supersedes it and that run is kept."),
         "serve.record.needs_reason": ("运行 {run} 已于 {published} 公示：替代它必须说明原因，新报告会附更正说明。",
-                                      "run {run} was published on {published}: superseding it needs a reason, "
+                                      "Run {run} was published on {published}: superseding it needs a reason, "
                                       "and the new report carries a correction."),
         "serve.record.reason_field": ("替代原因", "Reason for superseding"),
         "serve.record.reason_required": ("替代原因（必填）", "Reason for superseding (required)"),

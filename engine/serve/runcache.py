@@ -128,9 +128,10 @@ class RunCache:
 
         from kaohe.engine.store import PublicationRow, RunRow
 
+        query = select(select(func.count()).select_from(RunRow).scalar_subquery(),
+                       select(func.count()).select_from(PublicationRow).scalar_subquery())
         with self.store.engine.connect() as conn:
-            runs = conn.execute(select(func.count()).select_from(RunRow)).scalar_one()
-            published = conn.execute(select(func.count()).select_from(PublicationRow)).scalar_one()
+            runs, published = conn.execute(query).one()
         return f"{runs}.{published}"
 
     def context(self, info: RunInfo, lang: Lang, stamp: str | None = None) -> dict[str, Any]:
