@@ -27,7 +27,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from bench_run import KAOHE, RULESET, timed  # noqa: E402
+from bench_run import KAOHE, RULESET, in_child, timed  # noqa: E402
 
 PART = int(os.environ.get("KAOHE_BENCH_PART", 1_000_000))
 BIN = Path(sys.executable).parent
@@ -58,6 +58,10 @@ def write_partitions(folder: Path, n: int, seed: int, part: int = PART) -> None:
             "violations": (rng.random(m) < 0.01).astype(np.int64),
             "awards": (rng.random(m) < 0.05).astype(np.int64),
         }), folder / f"part-{k:03d}.parquet")
+
+
+def _same_bytes(a: Path, b: Path) -> bool:
+    return a.read_bytes() == b.read_bytes()
 
 
 class Cluster:
@@ -105,9 +109,9 @@ def main() -> None:
             import pyarrow.parquet as pq
 
             parts = folder / "compare"
-            write_partitions(parts, args.compare, args.seed, part=max(1, args.compare // 4))
+            in_child(write_partitions, parts, args.compare, args.seed, max(1, args.compare // 4))
             whole = folder / "whole.parquet"
-            pq.write_table(pq.read_table(parts), whole)  # the same rows in one file
+            in_child(lambda: pq.write_table(pq.read_table(parts), whole))  # the same rows in one file
             secs, mb, _ = timed([str(KAOHE), "run", str(RULESET), "--facts", str(whole), "--db",
                                  f"sqlite:///{folder}/single.db", "--json"], stdout=folder / "single.json")
             print(f"\n== {args.compare:,} units (load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}) ==")
@@ -121,13 +125,13 @@ def main() -> None:
                 peaks = cluster.stop()
             print(f"dask (2 workers, 4 partitions): {d_secs:.1f} s, client peak RSS {d_mb:,.0f} MiB, "
                   + ", ".join(f"{k} {v:,.0f} MiB" for k, v in peaks.items()))
-            same = (folder / "single.json").read_bytes() == (folder / "dask.json").read_bytes()
+            same = in_child(_same_bytes, folder / "single.json", folder / "dask.json")
             print("JSON identical" if same else "JSON DIFFERS")
             if not same:
                 sys.exit(1)
         for n in args.sizes:
             parts = folder / f"n{n}"
-            write_partitions(parts, n, args.seed)
+            in_child(write_partitions, parts, n, args.seed)
             cluster = Cluster(folder)
             try:
                 secs, mb, _ = timed([str(KAOHE), "run", str(RULESET), "--facts", str(parts / "*.parquet"),
