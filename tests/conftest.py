@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -22,6 +23,12 @@ ROOT = Path(__file__).resolve().parent.parent
 # longer than hypothesis' default 200 ms deadline, which would fail a correct test as "flaky".
 settings.register_profile("kaohe", deadline=None)
 settings.load_profile("kaohe")
+
+# A shell without job control starts background jobs with SIGINT ignored (`make test &` in a script), and
+# Python then never turns Ctrl-C into KeyboardInterrupt: the interrupt tests would test nothing. Restore the
+# usual handler here; processes started from the tests then get SIGINT's default again (exec resets it).
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @dataclass
