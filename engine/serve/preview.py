@@ -40,12 +40,15 @@ class Preview:
     def grades(self) -> list[tuple[str, int]]:
         """How many units got each grade (in the order grades first appear by score)."""
         counts = Counter(u.grade or "—" for u in self.units)
-        return sorted(counts.items(), key=lambda kv: -kv[1])
+        return [(grade, counts[grade]) for grade in dict.fromkeys(u.grade or "—" for u in self._by_score())]
 
     @property
     def shown(self) -> list[UnitResult]:
         """The best units first, at most :data:`MAX_SHOWN`."""
-        return sorted(self.units, key=lambda u: (-(u.score if u.score is not None else -1e18), u.unit))[:MAX_SHOWN]
+        return self._by_score()[:MAX_SHOWN]
+
+    def _by_score(self) -> list[UnitResult]:
+        return sorted(self.units, key=lambda u: (-(u.score if u.score is not None else -1e18), u.unit))
 
     def evaluated(self, evaluation: Evaluation) -> None:
         """Keep ``evaluation`` and its units."""
