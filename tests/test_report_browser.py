@@ -65,7 +65,7 @@ def test_html_report_loads_offline_without_errors(mini_runs, tmp_path):  # noqa:
     store, info, units, region = mini_runs
     report = write_report(info, units, tmp_path / "report.html", region_dir=region,
                           history=load_history(store, info)).resolve()
-    with tempfile.TemporaryDirectory(prefix="kaohe-cdp-") as profile:
+    with tempfile.TemporaryDirectory(prefix="kaohe-cdp-", ignore_cleanup_errors=True) as profile:  # see pdf.py
         args = [*chromium_args(find_chromium(), profile), "--remote-debugging-port=0",
                 "--window-size=1280,2000", "about:blank"]
         proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -181,7 +181,7 @@ def test_county_report_in_chromium(county_runs):
     outcome, history, region, folder = county_runs
     report = write_report(outcome.info, outcome.units, folder / "county.html", region_dir=region,
                           history=history).resolve()
-    with tempfile.TemporaryDirectory(prefix="kaohe-cdp-") as profile:
+    with tempfile.TemporaryDirectory(prefix="kaohe-cdp-", ignore_cleanup_errors=True) as profile:  # see pdf.py
         args = [*chromium_args(find_chromium(), profile), "--remote-debugging-port=0",
                 "--window-size=1280,1800", "--hide-scrollbars", "about:blank"]
         proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -53,7 +53,8 @@ def html_to_pdf(html: str, out: Path) -> Path:
     """Print ``html`` to ``out`` as PDF (A4, backgrounds on, no browser header/footer)."""
     exe = find_chromium()
     out = Path(out)
-    with tempfile.TemporaryDirectory(prefix="kaohe-pdf-") as tmp:
+    # Chromium's helper processes may still be leaving the profile when it exits: never fail on its cleanup
+    with tempfile.TemporaryDirectory(prefix="kaohe-pdf-", ignore_cleanup_errors=True) as tmp:
         page = Path(tmp) / "report.html"
         printed = Path(tmp) / "report.pdf"  # printed beside the page, then moved: never half a PDF at `out`
         page.write_text(html, encoding="utf-8")
